@@ -1,0 +1,37 @@
+"""jaxdyn: GPU-accelerated, differentiable simulation of dynamical systems in JAX."""
+
+from .core import (
+    STATUS_NAMES,
+    AbstractSystem,
+    AbstractTransform,
+    FitResult,
+    Grid,
+    Identity,
+    Interval,
+    Positive,
+    Trajectory,
+    fit,
+    log_times,
+    simulate,
+    status_counts,
+    sweep,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "STATUS_NAMES",
+    "AbstractSystem",
+    "AbstractTransform",
+    "FitResult",
+    "Grid",
+    "Identity",
+    "Interval",
+    "Positive",
+    "Trajectory",
+    "fit",
+    "log_times",
+    "simulate",
+    "status_counts",
+    "sweep",
+]
