@@ -33,15 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         import jax
 
         jax.config.update("jax_enable_x64", True)
+    out = args.out or f"runs/{args.name}"
     try:
-        payload = registry.run_experiment(
-            args.name, args.out or f"runs/{args.name}", quick=args.quick, overrides=args.set
-        )
+        payload = registry.run_experiment(args.name, out, quick=args.quick, overrides=args.set)
     except (KeyError, ValueError) as err:
         print(f"jaxdyn: error: {err.args[0] if err.args else err}", file=sys.stderr)
         return 2
     print(json.dumps(payload["results"], indent=2))
-    print(f"wrote {args.out or f'runs/{args.name}'}/results.json and {len(payload['figures'])} figures")
+    print(f"wrote {out}/results.json and {len(payload['figures'])} figures")
     return 0
 
 

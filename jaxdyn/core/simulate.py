@@ -73,7 +73,9 @@ def _terms(system: AbstractSystem, t0, t1, y0, key, dt, unsafe_path: bool):
         bm = dfx.UnsafeBrownianPath(shape=bm_shape, key=key)
     else:
         # A Brownian tree answers queries at arbitrary times (adaptive steps, reverse mode).
-        bm = dfx.VirtualBrownianTree(t0, t1, tol=dt / 8, shape=bm_shape, key=key)
+        # Its resolution is tied to the interval, not to dt, so that solves with different
+        # steps see the same path (strong convergence can then be measured).
+        bm = dfx.VirtualBrownianTree(t0, t1, tol=(t1 - t0) * 2.0**-20, shape=bm_shape, key=key)
     if system.noise == "general":
         vf = lambda t, y, args: lx.MatrixLinearOperator(system.diffusion(t, y, args))
     else:
@@ -83,22 +85,24 @@ def _terms(system: AbstractSystem, t0, t1, y0, key, dt, unsafe_path: bool):
 
 def _default_solver(system: AbstractSystem, adaptive: bool) -> dfx.AbstractSolver:
     if system.noise is None:
-        return dfx.Tsit5() if adaptive else dfx.RK4()
+        return dfx.Tsit5()
     if adaptive:
         return dfx.Heun()
     return dfx.Euler()
 
 
 def _status(sol: dfx.Solution, ys) -> Array:
+    # A failed solve leaves unreached save times as inf, so the solver's own verdict
+    # comes first; non-finite values in a "successful" solve mean the state blew up.
     finite = jnp.all(
         jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree_util.tree_leaves(ys)])
     )
     ok = sol.result == dfx.RESULTS.successful
     max_steps = sol.result == dfx.RESULTS.max_steps_reached
     return jnp.where(
-        ~finite,
-        STATUS_NONFINITE,
-        jnp.where(ok, STATUS_OK, jnp.where(max_steps, STATUS_MAX_STEPS, STATUS_FAILED)),
+        max_steps,
+        STATUS_MAX_STEPS,
+        jnp.where(ok, jnp.where(finite, STATUS_OK, STATUS_NONFINITE), STATUS_FAILED),
     ).astype(jnp.int32)
 
 
@@ -137,8 +141,8 @@ def simulate(
             ``system.default_dt``.
         adaptive: adaptive step-size control (PID, ``rtol``/``atol``). Default: True for
             ODEs, False for SDEs (Euler-Maruyama with fixed ``dt``).
-        solver: any diffrax solver; default Tsit5 (adaptive ODE), RK4 (fixed ODE),
-            Euler (fixed SDE, Ito) or Heun (adaptive SDE, Stratonovich).
+        solver: any diffrax solver; default Tsit5 (ODE, adaptive or fixed step), Euler
+            (fixed-step SDE, Itô) or Heun (adaptive SDE, Stratonovich).
         max_steps: step budget; exceeding it gives ``status == 1``. Default: enough
             for a fixed-step solve, 100 000 for an adaptive one.
         adjoint: diffrax adjoint. Default: recursive checkpointing (reverse mode), except

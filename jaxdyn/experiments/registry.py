@@ -47,7 +47,9 @@ def register(name: str, *, paper: str, quick: Mapping[str, Any], full: Mapping[s
 
     def deco(fn: RunFn) -> RunFn:
         doc = (fn.__doc__ or "").strip().splitlines()
-        _REGISTRY[name] = Experiment(name, paper, fn, dict(quick), dict(full), doc[0] if doc else "")
+        _REGISTRY[name] = Experiment(
+            name, paper, fn, dict(quick), dict(full), doc[0] if doc else ""
+        )
         return fn
 
     return deco
@@ -114,9 +116,7 @@ def _cast(raw: str, default: Any, key: str) -> Any:
             return [conv(x) for x in raw.split(",") if x]
         return raw
     except ValueError:
-        raise ValueError(
-            f"--set {key}: cannot read {raw!r} as {type(default).__name__}"
-        ) from None
+        raise ValueError(f"--set {key}: cannot read {raw!r} as {type(default).__name__}") from None
 
 
 def run_experiment(
