@@ -28,7 +28,9 @@ the simulate/sweep/fit path treats them all the same way.
 
 from __future__ import annotations
 
+import functools
 import math
+import typing
 from typing import Any, ClassVar, Literal
 
 import equinox as eqx
@@ -66,12 +68,26 @@ class AbstractSystem(eqx.Module):
         self.validate()
 
     def validate(self) -> None:
-        """Raise ``ValueError`` if a concrete parameter is outside its allowed range."""
-        check_ranges(
-            type(self).__name__,
-            self.param_ranges,
-            {k: getattr(self, k) for k in self.param_ranges},
-        )
+        """Raise ``ValueError`` if a concrete parameter has the wrong rank or range.
+
+        The rank comes from the field's jaxtyping annotation (``Float[Array, ""]`` is a
+        scalar, ``Float[Array, " n"]`` a vector), the range from ``param_ranges``.
+        """
+        owner = type(self).__name__
+        values = {k: getattr(self, k) for k in self.param_ranges}
+        hints = _hints(type(self))
+        for field, value in values.items():
+            dims = getattr(hints.get(field), "dim_str", None)
+            if dims is None or not _is_concrete(value) or "*" in dims or "..." in dims:
+                continue
+            want = len(dims.split())
+            got = np.ndim(value)
+            if got != want:
+                kind = "a scalar" if want == 0 else f"an array of rank {want} ({dims!r})"
+                raise ValueError(
+                    f"{owner}: parameter {field!r} must be {kind}, got shape {np.shape(value)}"
+                )
+        check_ranges(owner, self.param_ranges, values)
 
     def drift(self, t: ArrayLike, y: PyTree[Array], args: Any = None) -> PyTree[Array]:
         raise NotImplementedError
@@ -95,6 +111,14 @@ class AbstractSystem(eqx.Module):
     def parameters(self) -> dict[str, Array]:
         """The validated parameters, by name (those listed in ``param_ranges``)."""
         return {k: getattr(self, k) for k in self.param_ranges}
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:  # unresolvable forward references: skip rank checks
+        return {}
 
 
 def check_ranges(
