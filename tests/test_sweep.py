@@ -143,3 +143,18 @@ def test_bad_grids_are_rejected_with_the_name(noisy):
         sweep(roughness_run, noisy, Grid.product(sigma=[-0.1, 0.2]), progress=False)
     with pytest.raises(ValueError, match="seeds must be a positive integer"):
         sweep(roughness_run, noisy, Grid.product(K=[1.0]), seeds=0, progress=False)
+
+
+def test_a_second_sweep_reuses_the_compiled_chunk(noisy):
+    traces = []
+
+    def run(system, key):
+        traces.append(1)  # runs only while JAX traces the member function
+        return roughness_run(system, key)
+
+    kw = dict(seeds=2, chunk_size=4, progress=False)
+    sweep(run, noisy, Grid.product(K=[0.5, 1.0, 2.0]), key=jax.random.PRNGKey(0), **kw)
+    sweep(run, noisy, Grid.product(K=[3.0, 4.0]), key=jax.random.PRNGKey(1), **kw)
+    other = Sync1D(L=16, K=1.0, sigma=0.9, a=0.1, randomness="white")
+    sweep(run, other, Grid.product(sigma=[0.2, 0.3]), **kw)
+    assert len(traces) == 2  # one trace per swept-field set, none per call or value

@@ -14,6 +14,7 @@ the sweep is run again, so an interrupted sweep resumes where it stopped.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -85,17 +86,8 @@ def sweep(
     n_chunks = -(-n_members // chunk_size)
 
     names = grid.names
-    where = lambda s: [getattr(s, n) for n in names]
-    dtype = jnp.result_type(float)
-
-    def member(values, seed):
-        sys = eqx.tree_at(where, system, [values[n].astype(dtype) for n in names])
-        out = fn(sys, jax.random.fold_in(key, seed))
-        return _as_dict(out)
-
-    mesh = Mesh(np.asarray(devices), ("members",))
-    sharding = NamedSharding(mesh, PartitionSpec("members"))
-    run_chunk = jax.jit(jax.vmap(member), in_shardings=sharding, out_shardings=sharding)
+    run_chunk = _chunk_runner(fn, names, system, tuple(devices))
+    dyn = eqx.filter(system, eqx.is_array)
 
     chunks = (
         ChunkStore(store, _fingerprint(fn, system, grid, key, seeds, chunk_size), n_chunks)
@@ -122,7 +114,7 @@ def sweep(
         idx = np.arange(i * chunk_size, (i + 1) * chunk_size)
         idx = np.minimum(idx, n_members - 1)  # pad the last chunk by repeating a member
         values = {n: jnp.asarray(grid.values[n][idx // seeds]) for n in names}
-        out = run_chunk(values, jnp.asarray(idx % seeds))
+        out = run_chunk(dyn, key, values, jnp.asarray(idx % seeds))
         valid = min(chunk_size, n_members - i * chunk_size)
         arrays = {k: np.asarray(v)[:valid] for k, v in out.items()}
         if chunks is not None:
@@ -138,6 +130,43 @@ def sweep(
     if store is not None:
         ds.to_netcdf(os.path.join(store, "dataset.nc"), engine="h5netcdf")
     return ds
+
+
+def _chunk_runner(fn: MemberFn, names: tuple[str, ...], system: AbstractSystem, devices: tuple):
+    """``jit(vmap(member))`` for a chunk, built once per (fn, system structure, devices).
+
+    The system's arrays and the key are arguments, not constants baked into the trace,
+    so a second sweep of the same function over the same kind of system (other parameter
+    values, another key or grid) reuses the compiled executable.
+    """
+    static = eqx.filter(system, eqx.is_array, inverse=True)
+    try:
+        hash((fn, static))
+    except TypeError:  # an unhashable closure or field: build afresh (still correct)
+        return _build_runner(fn, names, static, devices)
+    return _cached_runner(fn, names, static, devices)
+
+
+def _build_runner(fn, names, static, devices):
+    dtype = jnp.result_type(float)
+    where = lambda s: [getattr(s, n) for n in names]
+
+    def member(dyn, key, values, seed):
+        system = eqx.combine(dyn, static)
+        system = eqx.tree_at(where, system, [values[n].astype(dtype) for n in names])
+        return _as_dict(fn(system, jax.random.fold_in(key, seed)))
+
+    mesh = Mesh(np.asarray(devices), ("members",))
+    split = NamedSharding(mesh, PartitionSpec("members"))
+    whole = NamedSharding(mesh, PartitionSpec())
+    return jax.jit(
+        jax.vmap(member, in_axes=(None, None, 0, 0)),
+        in_shardings=(whole, whole, split, split),
+        out_shardings=split,
+    )
+
+
+_cached_runner = functools.lru_cache(maxsize=64)(_build_runner)
 
 
 def _check_fields(system: AbstractSystem, grid: Grid) -> None:
