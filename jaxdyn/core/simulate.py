@@ -145,9 +145,10 @@ def simulate(
             (fixed-step SDE, Itô) or Heun (adaptive SDE, Stratonovich).
         max_steps: step budget; exceeding it gives ``status == 1``. Default: enough
             for a fixed-step solve, 100 000 for an adaptive one.
-        adjoint: diffrax adjoint. Default: recursive checkpointing (reverse mode), except
-            for fixed-step SDEs, which draw Brownian increments directly and support
-            forward mode only; pass an adjoint to get a reverse-differentiable SDE solve.
+        adjoint: diffrax adjoint (default: recursive checkpointing). A fixed-step SDE
+            given no adjoint draws its Brownian increments directly and runs as a
+            ``lax.scan`` of diffrax steps (fast, differentiable by plain autodiff);
+            given one, it is solved by ``diffeqsolve`` on a Brownian tree.
         throw: raise on solver failure instead of returning a status code.
 
     Returns:
@@ -170,7 +171,8 @@ def simulate(
         y0 = system.initial_state(None if key is None else init_key)
     y0 = jax.tree_util.tree_map(jnp.asarray, y0)
 
-    ts = jnp.asarray([t1] if ts is None else ts, dtype=jnp.result_type(float))
+    ts_in = np.asarray([t1] if ts is None else ts) if _concrete(ts) else ts
+    ts = jnp.asarray(ts_in, dtype=jnp.result_type(float))
     if ts.ndim != 1 or ts.shape[0] == 0:
         raise ValueError(f"ts must be a non-empty 1-D array of save times, got shape {ts.shape}")
 
@@ -181,18 +183,21 @@ def simulate(
 
     fn = (lambda t, y, args: y) if observable is None else (lambda t, y, args: observable(t, y))
     # A fixed-step SDE solved without a reverse-mode adjoint draws its increments
-    # directly (fast); anything else uses a Brownian tree, which reverse mode and adaptive
-    # steps need. The two give different (equally distributed) paths for the same key.
+    # directly (fast) and runs as a scan over diffrax steps; anything else uses a
+    # Brownian tree, which adaptive steps and diffrax's adjoints need. The two give
+    # different (equally distributed) paths for the same key.
     unsafe_path = system.is_stochastic and not adaptive and adjoint is None
-    if adjoint is None:
-        adjoint = dfx.ForwardMode() if unsafe_path else dfx.RecursiveCheckpointAdjoint()
     terms = _terms(system, t0, t1, y0, noise_key, dt, unsafe_path)
+    solver = solver or _default_solver(system, adaptive)
+    if unsafe_path and all(_concrete(x) for x in (t0, t1, dt, ts_in)):
+        return _scan_solve(terms, solver, float(t0), float(t1), float(dt), y0, args, ts_in, fn)
+
     controller = (
         dfx.PIDController(rtol=rtol, atol=atol, dtmin=None) if adaptive else dfx.ConstantStepSize()
     )
     sol = dfx.diffeqsolve(
         terms,
-        solver or _default_solver(system, adaptive),
+        solver,
         t0,
         t1,
         dt,
@@ -201,7 +206,7 @@ def simulate(
         saveat=dfx.SaveAt(ts=ts, fn=fn),
         stepsize_controller=controller,
         max_steps=max_steps,
-        adjoint=adjoint,
+        adjoint=adjoint or (dfx.ForwardMode() if unsafe_path else dfx.RecursiveCheckpointAdjoint()),
         throw=throw,
     )
     return Trajectory(
@@ -209,6 +214,65 @@ def simulate(
         ys=sol.ys,
         status=_status(sol, sol.ys),
         num_steps=jnp.asarray(sol.stats["num_accepted_steps"]),
+    )
+
+
+def _scan_solve(terms, solver, t0, t1, dt, y0, args, ts, fn) -> Trajectory:
+    """Fixed steps of a diffrax solver as one ``lax.scan``, saving by interpolation.
+
+    ``diffeqsolve``'s while loop carries step-size control, events and dense saving
+    that a fixed-step SDE does not need; under ``vmap`` every member is masked at every
+    step. A scan over the known number of steps removes that overhead (the SDE
+    benchmark measures it) and is reverse-differentiable as it stands. Save times
+    between grid points are linearly interpolated, as diffrax does for these solvers.
+    """
+    n_steps = max(1, int(np.ceil((t1 - t0) / dt - 1e-9)))
+    ts = np.asarray(ts, dtype=float)
+    if np.any(ts < t0 - 1e-12) or np.any(ts > t1 + 1e-12):
+        raise ValueError(f"save times ts must lie in [t0, t1] = [{t0}, {t1}]")
+    grid = np.minimum(t0 + dt * np.arange(n_steps + 1), t1)
+    # Save i lies in step n_i: grid[n_i] <= ts_i <= grid[n_i + 1].
+    step_of = np.clip(np.searchsorted(grid, ts, side="right") - 1, 0, n_steps - 1)
+    weight = (ts - grid[step_of]) / (grid[step_of + 1] - grid[step_of])
+    count = np.bincount(step_of, minlength=n_steps)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    dtype = jnp.result_type(float)
+
+    state0 = solver.init(terms, t0, t0 + dt, y0, args)
+    out_shape = jax.eval_shape(lambda y: fn(t0, y, args), y0)
+    saved0 = jax.tree_util.tree_map(lambda s: jnp.zeros((len(ts),) + s.shape, s.dtype), out_shape)
+    ts_j, w_j = jnp.asarray(ts, dtype), jnp.asarray(weight, dtype)
+
+    def save_one(i, carry):
+        saved, y_a, y_b = carry
+        w = w_j[i]
+        y = jax.tree_util.tree_map(lambda a, b: a + w * (b - a), y_a, y_b)
+        value = fn(ts_j[i], y, args)
+        saved = jax.tree_util.tree_map(lambda buf, v: buf.at[i].set(v), saved, value)
+        return saved, y_a, y_b
+
+    def body(carry, x):
+        y, state, saved = carry
+        ta, tb, lo, n = x
+        y_next, _, _, state, _ = solver.step(terms, ta, tb, y, args, state, made_jump=False)
+        saved, _, _ = jax.lax.fori_loop(lo, lo + n, save_one, (saved, y, y_next))
+        return (y_next, state, saved), None
+
+    xs = (
+        jnp.asarray(grid[:-1], dtype),
+        jnp.asarray(grid[1:], dtype),
+        jnp.asarray(first, jnp.int32),
+        jnp.asarray(count, jnp.int32),
+    )
+    (_, _, saved), _ = jax.lax.scan(body, (y0, state0, saved0), xs)
+    finite = jnp.all(
+        jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree_util.tree_leaves(saved)])
+    )
+    return Trajectory(
+        ts=ts_j,
+        ys=saved,
+        status=jnp.where(finite, STATUS_OK, STATUS_NONFINITE).astype(jnp.int32),
+        num_steps=jnp.asarray(n_steps),
     )
 
 
