@@ -1,0 +1,51 @@
+"""Linear solvers and their online tuning: SOR, SSOR and PCG (.sor); bandit learners (.bandits)."""
+
+from .bandits import (
+    AbstractLearner,
+    ChebCB,
+    Exp3,
+    OnlineResult,
+    TsallisINF,
+    chebyshev_features,
+    regret_curves,
+    run_online,
+)
+from .sor import (
+    Dense,
+    SolveResult,
+    Stencil5,
+    conjugate_gradient,
+    iteration_table,
+    jacobi_radius_poisson,
+    optimal_omega,
+    poisson,
+    residual_history,
+    shifted_laplacian,
+    sor_radius,
+    sor_solve,
+    ssor_preconditioner,
+)
+
+__all__ = [
+    "AbstractLearner",
+    "ChebCB",
+    "Dense",
+    "Exp3",
+    "OnlineResult",
+    "SolveResult",
+    "Stencil5",
+    "TsallisINF",
+    "chebyshev_features",
+    "conjugate_gradient",
+    "iteration_table",
+    "jacobi_radius_poisson",
+    "optimal_omega",
+    "poisson",
+    "regret_curves",
+    "residual_history",
+    "run_online",
+    "shifted_laplacian",
+    "sor_radius",
+    "sor_solve",
+    "ssor_preconditioner",
+]
