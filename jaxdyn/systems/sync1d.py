@@ -12,9 +12,14 @@ key and fixed in time, or time-dependent white noise of amplitude σ (``noise="w
 The unwrapped phases θ_j(t) form a growing interface; in the continuum limit of strong
 coupling the phase field obeys the KPZ equation
 ∂_t θ = ω + ν ∂²θ + (λ/2)(∂θ)² + η with ν = K and λ = 2 K a
-(Gutiérrez & Cuerno, Phys. Rev. E / Phys. Rev. Research 2022-2024, "Dynamical phase
-diagram of synchronization in one dimension"; Lauter, Brendel & Marquardt, PRE 2015, for
-the KPZ description of oscillator lattices).
+(R. Gutiérrez & R. Cuerno, "Dynamical phase diagram of synchronization in one
+dimension", arXiv:2604.06040; earlier: arXiv:2210.03782 for columnar disorder,
+arXiv:2407.15634 for time-dependent noise; Lauter, Mitra & Marquardt, arXiv:1607.03696,
+for the KPZ description of oscillator lattices and its breakdown by phase slips).
+
+Analysis of these rings (roughness, exponents, exact linear theory, locking threshold,
+phase slips) lives in :mod:`jaxdyn.analysis.roughness` and :mod:`jaxdyn.analysis.sync`;
+the phase diagram experiment in :mod:`jaxdyn.experiments.sync1d`.
 """
 
 from __future__ import annotations
@@ -82,6 +87,7 @@ class Sync1DColumnar(_Sync1DBase):
     """
 
     name: ClassVar[str] = "sync1d_columnar"
+    randomness: ClassVar[str] = "columnar"
     default_dt: ClassVar[float] = 0.1
 
     def initial_state(self, key: PRNGKeyArray | None = None):
@@ -106,6 +112,7 @@ class Sync1DNoisy(_Sync1DBase):
     """
 
     name: ClassVar[str] = "sync1d_noisy"
+    randomness: ClassVar[str] = "white"
     noise: ClassVar[Literal["additive"]] = "additive"
     default_dt: ClassVar[float] = 0.05
 

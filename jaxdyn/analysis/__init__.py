@@ -1,0 +1,63 @@
+"""Observables and diagnostics as small pure functions, reusable by every system.
+
+Import from the submodules (``jaxdyn.analysis.roughness``, ``jaxdyn.analysis.sync``, ...);
+the most used names of each are re-exported here.
+"""
+
+from .roughness import (
+    EXPONENTS,
+    columnar_linear_w2,
+    columnar_linear_w2_sat,
+    ew_linear_w2,
+    ew_linear_w2_sat,
+    growth_exponent,
+    is_saturated,
+    local_slopes,
+    power_law_fit,
+    roughness2,
+    roughness_exponent,
+    saturation_time,
+    saturation_value,
+    width,
+)
+from .sync import (
+    frequency_spread,
+    is_locked,
+    kpz_coupling,
+    locked_fraction,
+    locking_lower_bound,
+    locking_threshold,
+    mean_frequencies,
+    neighbour_differences,
+    phase_locked_state,
+    phase_slips,
+    winding_indices,
+)
+
+__all__ = [
+    "EXPONENTS",
+    "columnar_linear_w2",
+    "columnar_linear_w2_sat",
+    "ew_linear_w2",
+    "ew_linear_w2_sat",
+    "frequency_spread",
+    "growth_exponent",
+    "is_locked",
+    "is_saturated",
+    "kpz_coupling",
+    "local_slopes",
+    "locked_fraction",
+    "locking_lower_bound",
+    "locking_threshold",
+    "mean_frequencies",
+    "neighbour_differences",
+    "phase_locked_state",
+    "phase_slips",
+    "power_law_fit",
+    "roughness2",
+    "roughness_exponent",
+    "saturation_time",
+    "saturation_value",
+    "width",
+    "winding_indices",
+]
