@@ -171,6 +171,7 @@ def simulate(
         y0 = system.initial_state(None if key is None else init_key)
     y0 = jax.tree_util.tree_map(jnp.asarray, y0)
 
+    ts_default = ts is None
     ts_in = np.asarray([t1] if ts is None else ts) if _concrete(ts) else ts
     ts = jnp.asarray(ts_in, dtype=jnp.result_type(float))
     if ts.ndim != 1 or ts.shape[0] == 0:
@@ -203,14 +204,15 @@ def simulate(
         dt,
         y0,
         args,
-        saveat=dfx.SaveAt(ts=ts, fn=fn),
+        # Saving only the end point needs no per-step save loop (15-40% of a cheap solve).
+        saveat=dfx.SaveAt(t1=True, fn=fn) if ts_default else dfx.SaveAt(ts=ts, fn=fn),
         stepsize_controller=controller,
         max_steps=max_steps,
         adjoint=adjoint or (dfx.ForwardMode() if unsafe_path else dfx.RecursiveCheckpointAdjoint()),
         throw=throw,
     )
     return Trajectory(
-        ts=sol.ts,
+        ts=ts if ts_default else sol.ts,
         ys=sol.ys,
         status=_status(sol, sol.ys),
         num_steps=jnp.asarray(sol.stats["num_accepted_steps"]),

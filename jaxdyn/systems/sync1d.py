@@ -63,8 +63,8 @@ class _Sync1DBase(AbstractSystem):
         self.a = jnp.asarray(a, dtype=float)
 
     def coupling_term(self, theta: Array) -> Array:
-        right = jnp.roll(theta, -1) - theta
-        left = jnp.roll(theta, 1) - theta
+        right = jnp.roll(theta, -1, axis=-1) - theta
+        left = jnp.roll(theta, 1, axis=-1) - theta
         return self.K * (coupling(right, self.a) + coupling(left, self.a))
 
     @property
