@@ -2,6 +2,7 @@
 
 from .core import (
     STATUS_NAMES,
+    AbstractDelaySystem,
     AbstractSystem,
     AbstractTransform,
     FitResult,
@@ -13,6 +14,7 @@ from .core import (
     fit,
     log_times,
     simulate,
+    simulate_delay,
     status_counts,
     sweep,
 )
@@ -20,6 +22,8 @@ from .core import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AbstractDelaySystem",
+    "simulate_delay",
     "STATUS_NAMES",
     "AbstractSystem",
     "AbstractTransform",

@@ -189,3 +189,10 @@ def test_bad_arguments_are_named():
         Oscillator(omega=float("nan"))
     with pytest.raises(ValueError, match="ts must be"):
         simulate(sys, 1.0, ts=np.zeros((2, 2)))
+
+
+def test_delay_systems_are_pointed_to_simulate_delay():
+    from jaxdyn.systems import DelayedReplicator
+
+    with pytest.raises(TypeError, match="simulate_delay"):
+        simulate(DelayedReplicator(), 1.0)

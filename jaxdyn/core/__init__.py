@@ -1,5 +1,6 @@
 """The differentiable core: systems, simulate, sweep, fit."""
 
+from .delay import AbstractDelaySystem, ClassicRK4, simulate_delay
 from .fit import AbstractTransform, FitResult, Identity, Interval, Positive, fit
 from .grid import Grid
 from .simulate import (
@@ -16,6 +17,9 @@ from .sweep import status_counts, sweep
 from .system import AbstractSystem, check_int, check_ranges
 
 __all__ = [
+    "AbstractDelaySystem",
+    "ClassicRK4",
+    "simulate_delay",
     "AbstractSystem",
     "AbstractTransform",
     "FitResult",

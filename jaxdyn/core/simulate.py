@@ -156,6 +156,13 @@ def simulate(
     """
     if not isinstance(system, AbstractSystem):
         raise TypeError(f"system must be an AbstractSystem, got {type(system).__name__}")
+    from .delay import AbstractDelaySystem  # delay.py builds on this module
+
+    if isinstance(system, AbstractDelaySystem):
+        raise TypeError(
+            f"{type(system).__name__} is a delay system: integrate it with "
+            "jaxdyn.simulate_delay(system, t1, ...), which keeps its history"
+        )
     if _concrete(t1) and _concrete(t0) and not float(t1) > float(t0):
         raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
     dt = system.default_dt if dt is None else dt

@@ -1,10 +1,16 @@
-"""Neural models: Fourier neural operators, Jacobian regularisers, a training loop."""
+"""Neural models: Fourier neural operators, Jacobian regularisers, LangevinFlow, LFADS."""
 
 from .fno import FNO1d, FNOStep, SpectralConv1d
 from .jacobian import hutchinson_frobenius, hutchinson_row_norms, jaws_penalty, jaws_weights
+from .langevin_flow import LangevinFlow
+from .lfads import LFADS
+from .potentials import CoupledOscillatorPotential
 from .training import TrainResult, step_memory, train
 
 __all__ = [
+    "CoupledOscillatorPotential",
+    "LFADS",
+    "LangevinFlow",
     "FNO1d",
     "FNOStep",
     "SpectralConv1d",
