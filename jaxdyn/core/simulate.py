@@ -252,19 +252,27 @@ def _scan_solve(terms, solver, t0, t1, dt, y0, args, ts, fn) -> Trajectory:
     saved0 = jax.tree_util.tree_map(lambda s: jnp.zeros((len(ts),) + s.shape, s.dtype), out_shape)
     ts_j, w_j = jnp.asarray(ts, dtype), jnp.asarray(weight, dtype)
 
-    def save_one(i, carry):
-        saved, y_a, y_b = carry
-        w = w_j[i]
-        y = jax.tree_util.tree_map(lambda a, b: a + w * (b - a), y_a, y_b)
-        value = fn(ts_j[i], y, args)
-        saved = jax.tree_util.tree_map(lambda buf, v: buf.at[i].set(v), saved, value)
-        return saved, y_a, y_b
+    per_step = max(1, int(count.max()))
 
     def body(carry, x):
         y, state, saved = carry
         ta, tb, lo, n = x
         y_next, _, _, state, _ = solver.step(terms, ta, tb, y, args, state, made_jump=False)
-        saved, _, _ = jax.lax.fori_loop(lo, lo + n, save_one, (saved, y, y_next))
+
+        def save(i, saved):
+            w = w_j[i]
+            y_t = jax.tree_util.tree_map(lambda a, b: a + w * (b - a), y, y_next)
+            value = fn(ts_j[i], y_t, args)
+            return jax.tree_util.tree_map(lambda buf, v: buf.at[i].set(v), saved, value)
+
+        # Static trip count (reverse mode needs it); the save times are shared by every
+        # member, so under vmap the cond stays a branch rather than becoming a select.
+        saved = jax.lax.fori_loop(
+            0,
+            per_step,
+            lambda j, sv: jax.lax.cond(j < n, lambda v: save(lo + j, v), lambda v: v, sv),
+            saved,
+        )
         return (y_next, state, saved), None
 
     xs = (
