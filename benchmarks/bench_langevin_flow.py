@@ -2,10 +2,8 @@
 
 Rows (one ELBO gradient step on a batch of Lorenz-like spike trials, float32):
 
-* ``langevin_flow``: latent Langevin SDE by diffrax Heun with the Brownian path drawn up
-  front from the key (the model's default integrator);
-* ``langevin_flow[simulate]``: the same model through ``jaxdyn.core.simulate``, whose
-  reverse-differentiable fixed-step SDE path is a virtual Brownian tree;
+* ``langevin_flow``: latent Langevin SDE through ``jaxdyn.core.simulate`` (diffrax Heun
+  at fixed steps, run as a scan, Brownian increments from the key);
 * ``lfads``: the LFADS GRU-generator baseline of the same width.
 
 For each: the forward (loss) time, the loss+gradient time, their ratio (the cost of a
@@ -50,9 +48,6 @@ def bench(quick: bool) -> dict:
     x, mask = make_batch(counts, np.arange(n_in), n_obs, jax.random.PRNGKey(1), 0.3)
     models = {
         "langevin_flow": LangevinFlow(n_in, n_neurons, n_bins, key=key),
-        "langevin_flow[simulate]": LangevinFlow(
-            n_in, n_neurons, n_bins, key=key, integrator="simulate"
-        ),
         "lfads": LFADS(n_in, n_neurons, n_bins, key=key),
     }
     rows = []
@@ -100,15 +95,11 @@ def main() -> None:
             f"{r['name']:40s} {r['forward_s']:12.4g} {r['grad_over_forward']:10.2f} "
             f"{r['memory']['total_mib']:14.3f}"
         )
-    lf, sim, lfads = (
-        next(r for r in rows if r["name"] == n)
-        for n in ("langevin_flow", "langevin_flow[simulate]", "lfads")
-    )
+    lf, lfads = (next(r for r in rows if r["name"] == n) for n in ("langevin_flow", "lfads"))
     summary = (
         f"LangevinFlow training step {lf['time_s'] * 1e3:.0f} ms on CPU "
         f"({lf['time_s'] / lfads['time_s']:.1f}x LFADS, gradient {lf['grad_over_forward']:.1f}x "
-        f"a forward pass, {lf['memory']['total_mib']:.1f} MiB); the Brownian-tree path "
-        f"through simulate is {sim['time_s'] / lf['time_s']:.1f}x slower"
+        f"a forward pass, {lf['memory']['total_mib']:.1f} MiB)"
     )
     print(summary)
     path = write(

@@ -19,7 +19,6 @@ from jaxdyn.models.langevin_flow import (
     elbo_loss,
     make_batch,
     predict_rates,
-    solve_fixed_step,
     train,
     with_readout_bias,
 )
@@ -69,7 +68,15 @@ def test_damping_dissipates_energy():
     pot = CoupledOscillatorPotential(3, key=jax.random.PRNGKey(1))
     system = UnderdampedLangevin(pot, 3, gamma=0.5, sigma=0.0)
     y0 = jnp.ones(6)
-    ys = solve_fixed_step(system, y0, jnp.linspace(0.0, 2.0, 11), 4, jax.random.PRNGKey(0))
+    ys = simulate(
+        system,
+        2.0,
+        y0=y0,
+        ts=np.linspace(0.0, 2.0, 11),
+        dt=0.05,
+        solver=dfx.Heun(),
+        key=jax.random.PRNGKey(0),
+    ).ys
     energy = np.asarray(jax.vmap(system.energy)(ys))
     assert np.all(np.diff(energy) < 0)
     # dE/dt = -γ|v|²: the energy lost matches the dissipated power integrated (trapezoid).
@@ -78,35 +85,20 @@ def test_damping_dissipates_energy():
     assert lost == pytest.approx(0.5 * np.trapezoid(v2, dx=0.2), rel=2e-2)
 
 
-def test_presampled_solver_matches_simulate_and_noise_is_exact():
-    pot = CoupledOscillatorPotential(3, key=jax.random.PRNGKey(3), coupling_scale=0.3)
-    y0 = jax.random.normal(jax.random.PRNGKey(4), (6,))
-    ts = jnp.linspace(0.0, 2.0, 11)
-    # Deterministic part: the same diffrax Heun steps as the core's simulate.
-    det = UnderdampedLangevin(pot, 3, gamma=0.2, sigma=0.0)
-    ref = simulate(
-        det,
-        2.0,
-        y0=y0,
-        ts=ts,
-        dt=0.05,
-        adaptive=False,
-        solver=dfx.Heun(),
-        key=jax.random.PRNGKey(0),
-    ).ys
-    ours = solve_fixed_step(det, y0, ts, 4, jax.random.PRNGKey(0))
-    np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-12)
-    # Noise: with a flat potential and no damping, v(t) - v(0) = σ W(t) exactly, with W
-    # the cumulative sum of the N(0, h) increments drawn from the key.
-    flat = UnderdampedLangevin(lambda z: 0.0 * jnp.sum(z), 3, gamma=0.0, sigma=0.7)
-    key = jax.random.PRNGKey(5)
-    ys = solve_fixed_step(flat, y0, ts, 4, key)
-    h = 0.05
-    dw = jnp.sqrt(h) * jax.random.normal(key, (40, 6))
-    w_bins = jnp.concatenate([jnp.zeros((1, 6)), jnp.cumsum(dw, axis=0)])[::4]
-    np.testing.assert_allclose(
-        ys[:, 3:] - y0[None, 3:], 0.7 * w_bins[:, 3:], rtol=1e-10, atol=1e-12
-    )
+def test_latent_noise_has_the_langevin_variance():
+    """Flat potential, no damping: v(T) - v(0) = σ W(T), so its variance is σ² T.
+
+    The model integrates its latent SDE through ``simulate``; 2000 keys x 3 coordinates
+    give the variance to ~2.6 % (one standard error), so 10 % catches a wrong σ or √h.
+    """
+    model = LangevinFlow(3, 4, 11, key=jax.random.PRNGKey(3), d_latent=3, noise=0.7, dt=0.2)
+    model = eqx.tree_at(lambda m: m.potential, model, lambda z: 0.0 * jnp.sum(z))
+    model = eqx.tree_at(lambda m: m.raw_gamma, model, jnp.full((3,), -40.0))  # γ ≈ 0
+    y0 = jnp.zeros(6)
+    keys = jax.random.split(jax.random.PRNGKey(5), 2000)
+    ends = jax.vmap(lambda k: model.integrate(y0, k)[-1, 3:])(keys)
+    assert float(jnp.var(ends)) == pytest.approx(0.7**2 * 2.0, rel=0.1)
+    np.testing.assert_array_equal(model.integrate(y0, keys[0]), model.integrate(y0, keys[0]))
 
 
 def test_langevin_system_validation():
@@ -117,8 +109,8 @@ def test_langevin_system_validation():
         UnderdampedLangevin(pot, 2, sigma=-0.1)
     with pytest.raises(ValueError, match="dim"):
         UnderdampedLangevin(pot, 0)
-    with pytest.raises(ValueError, match="integrator"):
-        LangevinFlow(2, 3, 5, key=jax.random.PRNGKey(0), integrator="rk4")
+    with pytest.raises(ValueError, match="d_latent"):
+        LangevinFlow(2, 3, 5, key=jax.random.PRNGKey(0), d_latent=0)
 
 
 def _tiny_model(key, **kw):

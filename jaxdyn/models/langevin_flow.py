@@ -8,11 +8,10 @@ x of the held-in neurons over the observed bins:
 * dynamics: the latent state follows the underdamped Langevin SDE
   ``dz = v dt, dv = (-∇U(z) - γ v) dt + σ dW`` with U a
   :class:`~jaxdyn.models.potentials.CoupledOscillatorPotential`; it is a jaxdyn System
-  (:class:`~jaxdyn.systems.langevin.UnderdampedLangevin`) solved by diffrax's Heun
-  method at fixed steps (``substeps`` per bin) from its own drift/diffusion, with the
-  Brownian increments drawn from an explicit key (:func:`solve_fixed_step`), and
-  differentiated in reverse mode; ``integrator="simulate"`` runs the same System
-  through :func:`jaxdyn.core.simulate` unchanged (a Brownian tree, ~3x slower);
+  (:class:`~jaxdyn.systems.langevin.UnderdampedLangevin`) integrated by
+  :func:`jaxdyn.core.simulate` with diffrax's Heun method at fixed steps (``substeps``
+  per bin), Brownian increments from an explicit key, differentiated in reverse mode
+  through simulate's scan of solver steps;
 * decoder: a one-layer pre-norm Transformer (self-attention over time + MLP) maps the
   latent positions z(t_1..t_T) to log-rates of all neurons in all bins;
 * objective: ELBO = E_q[log Poisson(x | λ)] - β KL(q(z0, v0) || p), with β annealed
@@ -43,7 +42,6 @@ import diffrax as dfx
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import lineax as lx
 import numpy as np
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
@@ -54,50 +52,6 @@ from ..core.simulate import simulate
 from ..systems.langevin import UnderdampedLangevin
 from .lfads import GRUEncoder, gaussian_kl, sample_posterior
 from .potentials import CoupledOscillatorPotential
-
-
-def solve_fixed_step(system, y0: Array, ts: Array, substeps: int, key: PRNGKeyArray) -> Array:
-    """Solve a System with diagonal/additive noise by diffrax's Heun at fixed steps.
-
-    The same diffrax solve as :func:`jaxdyn.core.simulate` (the System's own ``drift``
-    and ``diffusion`` in an ODE + control term), but the Brownian motion is drawn up front
-    on the step grid from ``key`` (increments ~ N(0, h)) and given to diffrax as a
-    piecewise-linear control. At fixed steps aligned with that grid this is exactly the
-    Brownian path that Heun's method queries, it is deterministic in ``key``, and it is
-    reverse-differentiable without a Brownian tree, whose per-step queries make the
-    training step several times slower on CPU (benchmarks/bench_langevin_flow.py).
-    Returns the state at ``ts``.
-    """
-    n_steps = (ts.shape[0] - 1) * substeps
-    grid = jnp.linspace(ts[0], ts[-1], n_steps + 1, dtype=y0.dtype)
-    h = (ts[-1] - ts[0]) / n_steps
-    ode = dfx.ODETerm(lambda t, y, args: system.drift(t, y, args))
-    if system.noise is None:
-        terms = ode
-    else:
-        if system.noise not in ("diagonal", "additive"):
-            raise ValueError(
-                f"solve_fixed_step handles diagonal/additive noise, not {system.noise!r}"
-            )
-        dw = jnp.sqrt(h) * jax.random.normal(key, (n_steps,) + y0.shape, y0.dtype)
-        w = jnp.concatenate([jnp.zeros((1,) + y0.shape, y0.dtype), jnp.cumsum(dw, axis=0)])
-        path = dfx.LinearInterpolation(grid, w)
-        diff = lambda t, y, args: lx.DiagonalLinearOperator(system.diffusion(t, y, args))
-        terms = dfx.MultiTerm(ode, dfx.ControlTerm(diff, path))
-    sol = dfx.diffeqsolve(
-        terms,
-        dfx.Heun(),
-        ts[0],
-        ts[-1],
-        h,
-        y0,
-        saveat=dfx.SaveAt(ts=ts),
-        stepsize_controller=dfx.ConstantStepSize(),
-        max_steps=n_steps,
-        # All steps fit in memory at these sizes: no recomputation in the backward pass.
-        adjoint=dfx.RecursiveCheckpointAdjoint(checkpoints=n_steps),
-    )
-    return sol.ys
 
 
 class TransformerDecoder(eqx.Module):
@@ -143,7 +97,6 @@ class LangevinFlow(eqx.Module):
     dt: float = eqx.field(static=True)
     substeps: int = eqx.field(static=True)
     noise: float = eqx.field(static=True)
-    integrator: str = eqx.field(static=True)
 
     def __init__(
         self,
@@ -159,14 +112,11 @@ class LangevinFlow(eqx.Module):
         substeps: int = 1,
         noise: float = 0.05,
         gamma0: float = 0.1,
-        integrator: str = "presampled",
     ):
         if not d_latent >= 1:
             raise ValueError(f"d_latent must be >= 1, got {d_latent}")
         if not dt > 0 or not substeps >= 1:
             raise ValueError(f"dt must be > 0 and substeps >= 1, got dt={dt}, substeps={substeps}")
-        if integrator not in ("presampled", "simulate"):
-            raise ValueError(f"integrator must be 'presampled' or 'simulate', got {integrator!r}")
         if not noise >= 0:
             raise ValueError(f"noise must be >= 0, got {noise}")
         k1, k2, k3 = jax.random.split(key, 3)
@@ -177,7 +127,6 @@ class LangevinFlow(eqx.Module):
         self.decoder = TransformerDecoder(d_latent, n_neurons, n_bins, key=k3, width=dec_width)
         self.d_latent, self.n_bins, self.dt = d_latent, n_bins, float(dt)
         self.substeps, self.noise = int(substeps), float(noise)
-        self.integrator = integrator
 
     @property
     def readout(self) -> eqx.nn.Linear:
@@ -194,23 +143,19 @@ class LangevinFlow(eqx.Module):
 
     def integrate(self, y0: Float[Array, " 2d"], key, *, noise: bool = True) -> Array:
         """Latent state ``(n_bins, 2d)`` at the bin times, from ``y0`` at bin 0."""
-        dtype = y0.dtype
-        ts = jnp.arange(self.n_bins, dtype=dtype) * jnp.asarray(self.dt, dtype)
-        system = self.system(noise=noise)
-        if self.integrator == "simulate":
-            # Reverse mode through a fixed-step SDE needs simulate's Brownian tree.
-            return simulate(
-                system,
-                ts[-1],
-                y0=y0,
-                key=key,
-                ts=ts,
-                dt=self.dt / self.substeps,
-                adaptive=False,
-                solver=dfx.Heun(),
-                adjoint=dfx.RecursiveCheckpointAdjoint(),
-            ).ys
-        return solve_fixed_step(system, y0, ts, self.substeps, key)
+        # Concrete (NumPy) save times let simulate run the fixed-step SDE as a scan of
+        # diffrax steps, reverse-differentiable without a Brownian tree.
+        ts = np.arange(self.n_bins) * self.dt
+        return simulate(
+            self.system(noise=noise),
+            float(ts[-1]),
+            y0=y0,
+            key=key,
+            ts=ts,
+            dt=self.dt / self.substeps,
+            adaptive=False,
+            solver=dfx.Heun(),
+        ).ys.astype(y0.dtype)
 
     def latents(self, x, key, *, sample: bool = True) -> tuple[Array, Array]:
         """Latent trajectory ``(n_bins, 2d)`` (positions then velocities) and the KL."""
