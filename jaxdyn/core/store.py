@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -30,7 +32,7 @@ class ChunkStore:
                     f"(fingerprint or chunking differs); use a new directory or delete it"
                 )
         else:
-            _atomic_write(manifest, json.dumps(meta).encode())
+            atomic_write(manifest, lambda f: f.write(json.dumps(meta)), mode="w")
 
     def _file(self, i: int) -> Path:
         return self.path / f"chunk_{i:06d}.npz"
@@ -43,14 +45,22 @@ class ChunkStore:
             return {k: f[k] for k in f.files}
 
     def save(self, i: int, arrays: dict[str, np.ndarray]) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.path, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, self._file(i))
+        atomic_write(self._file(i), lambda f: np.savez(f, **arrays))
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: str | os.PathLike, write: Callable[[IO], object], mode: str = "wb") -> None:
+    """Call ``write(f)`` on a temporary file beside ``path``, then rename it into place.
+
+    The rename is atomic on POSIX: readers see the old file or the complete new one, never
+    a partial write, whatever interrupts the process. Every on-disk artefact of jaxdyn
+    (sweep chunks, checkpoints, dataset caches) goes through here.
+    """
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, mode) as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..core.store import atomic_write
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,10 +72,7 @@ def cached(
     if not path.exists():
         arrays = {k: np.asarray(v) for k, v in make().items()}
         root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=root, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
+        atomic_write(path, lambda f: np.savez(f, **arrays))
         (root / f"{path.stem}.json").write_text(
             json.dumps({"name": name, "config": _canonical(config)}, indent=1)
         )

@@ -34,8 +34,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import diffrax as dfx
@@ -49,6 +47,7 @@ from tqdm.auto import tqdm
 
 from ..analysis import spikes as metrics
 from ..core.simulate import simulate
+from ..core.store import atomic_write
 from ..systems.langevin import UnderdampedLangevin
 from .lfads import GRUEncoder, gaussian_kl, sample_posterior
 from .potentials import CoupledOscillatorPotential
@@ -249,11 +248,8 @@ def save_checkpoint(path: Path, state: TrainState, history: dict) -> None:
     """Atomically write the state (equinox leaf serialisation) and history (JSON sidecar)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".eqx")
-    os.close(fd)
-    eqx.tree_serialise_leaves(tmp, state)
-    os.replace(tmp, path)
-    path.with_suffix(".json").write_text(json.dumps(history))
+    atomic_write(path, lambda f: eqx.tree_serialise_leaves(f, state))
+    atomic_write(path.with_suffix(".json"), lambda f: f.write(json.dumps(history)), mode="w")
 
 
 def load_checkpoint(path: Path, like: TrainState) -> tuple[TrainState, dict]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +31,8 @@ import numpy as np
 import optax
 from jaxtyping import PRNGKeyArray, PyTree
 from tqdm.auto import tqdm
+
+from ..core.store import atomic_write
 
 
 @dataclass(frozen=True)
@@ -107,19 +108,14 @@ def step_memory(loss_fn: Callable, model: PyTree, batch: PyTree, key: PRNGKeyArr
     return out
 
 
-def _atomic(path: Path, write: Callable[[Any], None], mode: str = "wb") -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, mode) as f:
-        write(f)
-    os.replace(tmp, path)
-
-
 def save_checkpoint(directory: Path, model, opt_state, step: int, losses, fingerprint: str):
     directory.mkdir(parents=True, exist_ok=True)
-    _atomic(directory / "state.eqx", lambda f: eqx.tree_serialise_leaves(f, (model, opt_state)))
+    atomic_write(
+        directory / "state.eqx", lambda f: eqx.tree_serialise_leaves(f, (model, opt_state))
+    )
     meta = {"step": step, "losses": [float(x) for x in losses], "fingerprint": fingerprint}
     # meta.json is written last: a checkpoint is complete once it names the step.
-    _atomic(directory / "meta.json", lambda f: f.write(json.dumps(meta)), mode="w")
+    atomic_write(directory / "meta.json", lambda f: f.write(json.dumps(meta)), mode="w")
 
 
 def load_checkpoint(directory: Path, model, opt_state, fingerprint: str):
