@@ -1,7 +1,9 @@
-"""Small shared figure helpers: saving, log-log axes with reference slopes, heatmaps.
+"""Small shared figure helpers: one figure size and style, saving, log-log axes with
+reference slopes, heatmaps.
 
-Kept deliberately thin: experiments build their own figures with matplotlib and use
-these for the repetitive parts, so that every figure in the gallery looks alike.
+Kept deliberately thin: experiments build their figures with matplotlib, starting from
+:func:`figure` (panel size, layout) and saving through their run context (atomically, at
+:data:`DPI`), so that every figure in the gallery looks alike.
 """
 
 from __future__ import annotations
@@ -17,11 +19,29 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 DPI = 110
+#: width and height of one panel, inches
+PANEL = (4.4, 3.6)
 
 
-def savefig(fig: Figure, path: str | os.PathLike, dpi: int = DPI) -> str:
-    """Save ``fig`` as PNG at ``dpi`` with a tight bounding box, close it, return the path."""
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+def figure(
+    nrows: int = 1, ncols: int = 1, *, panel: tuple[float, float] = PANEL, **kw
+) -> tuple[Figure, np.ndarray]:
+    """A figure of ``nrows x ncols`` panels of the house size, constrained layout.
+
+    Returns ``(fig, axes)`` with ``axes`` always a 2-D array (``squeeze=False``).
+    """
+    kw.setdefault("layout", "constrained")
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows), squeeze=False, **kw
+    )
+    return fig, axes
+
+
+def savefig(
+    fig: Figure, path: str | os.PathLike, dpi: int | None = None, format: str | None = None
+) -> str:
+    """Save ``fig`` at ``dpi`` (default :data:`DPI`) with a tight bounding box, close it."""
+    fig.savefig(path, dpi=dpi or DPI, bbox_inches="tight", format=format)
     plt.close(fig)
     return str(path)
 
@@ -113,4 +133,4 @@ def _edges(c: np.ndarray) -> np.ndarray:
     return np.exp(np.concatenate([[lc[0] - (mid[0] - lc[0])], mid, [lc[-1] + (lc[-1] - mid[-1])]]))
 
 
-__all__ = ["DPI", "log_heatmap", "loglog", "reference_slope", "savefig"]
+__all__ = ["DPI", "PANEL", "figure", "log_heatmap", "loglog", "reference_slope", "savefig"]

@@ -10,13 +10,10 @@ import numpy as np
 import pytest
 from scipy.special import lambertw
 
-from jaxdyn.core.delay import AbstractDelaySystem, simulate_delay
-from jaxdyn.core.grid import Grid
-from jaxdyn.core.simulate import STATUS_FAILED, STATUS_OK
-from jaxdyn.core.sweep import sweep
+from jaxdyn import STATUS_FAILED, STATUS_OK, AbstractDDE, Grid, simulate, sweep
 
 
-class LinearDelay(AbstractDelaySystem):
+class LinearDelay(AbstractDDE):
     """y'(t) = -a y(t - τ), history 1."""
 
     tau: jax.Array
@@ -36,7 +33,7 @@ class LinearDelay(AbstractDelaySystem):
         return jnp.ones(())
 
 
-class TwoDelays(AbstractDelaySystem):
+class TwoDelays(AbstractDDE):
     """y'(t) = -y(t - 1) - y(t - 2), history 1 (state of shape (1,))."""
 
     def delays(self, t, y):
@@ -49,7 +46,7 @@ class TwoDelays(AbstractDelaySystem):
         return jnp.ones((1,))
 
 
-class MackeyGlass(AbstractDelaySystem):
+class MackeyGlass(AbstractDDE):
     """x' = β x_τ / (1 + x_τ^n) - γ x (Mackey & Glass, Science 197, 287 (1977))."""
 
     tau: jax.Array
@@ -81,7 +78,7 @@ def exact_unit_delay(t):
 def test_method_of_steps_exact():
     # The solution is a cubic on each unit interval; RK4 with cubic Hermite lags is exact.
     ts = np.linspace(0.0, 3.0, 61)
-    traj = simulate_delay(LinearDelay(), 3.0, ts=ts, dt=0.05)
+    traj = simulate(LinearDelay(), 3.0, ts=ts, dt=0.05)
     assert int(traj.status) == STATUS_OK
     np.testing.assert_allclose(np.asarray(traj.ys), exact_unit_delay(ts), atol=1e-12, rtol=0)
     # Spot values: y(1) = 0, y(2) = -1/2, y(3) = -1/6.
@@ -90,7 +87,7 @@ def test_method_of_steps_exact():
 
 def test_two_delays_exact():
     ts = np.linspace(0.0, 2.0, 21)
-    traj = simulate_delay(TwoDelays(), 2.0, ts=ts, dt=0.1)
+    traj = simulate(TwoDelays(), 2.0, ts=ts, dt=0.1)
     t = ts
     exact = np.where(t <= 1, 1 - 2 * t, -1 - 2 * (t - 1) + (t - 1) ** 2)
     np.testing.assert_allclose(np.asarray(traj.ys)[:, 0], exact, atol=1e-12)
@@ -107,7 +104,7 @@ def _order(solver, dts, tau=0.8, a=0.4, t1=4.0):
     lam = _smooth_case(tau, a)
     errs = []
     for dt in dts:
-        traj = simulate_delay(
+        traj = simulate(
             LinearDelay(tau, a), t1, dt=dt, history=lambda t: jnp.exp(lam * t), solver=solver
         )
         errs.append(abs(float(traj.ys[-1]) - np.exp(lam * t1)))
@@ -137,9 +134,7 @@ def test_delay_shorter_than_step():
     exact = np.exp(lam)
 
     def rel_err(**kw):
-        return (
-            abs(float(simulate_delay(sys, 1.0, dt=0.1, history=hist, **kw).ys[-1]) - exact) / exact
-        )
+        return abs(float(simulate(sys, 1.0, dt=0.1, history=hist, **kw).ys[-1]) - exact) / exact
 
     predicted, default = rel_err(overlap_iters=0), rel_err()
     assert default < 5e-6, default
@@ -156,7 +151,7 @@ def test_mackey_glass_matches_jitcdde():
     dde.step_on_discontinuities()
     ts = np.arange(20.0, 201.0, 5.0)  # after the start-up steps on discontinuities
     ref = np.array([dde.integrate(T)[0] for T in ts])
-    traj = simulate_delay(MackeyGlass(), 200.0, ts=ts, dt=0.1)
+    traj = simulate(MackeyGlass(), 200.0, ts=ts, dt=0.1)
     err = np.max(np.abs(np.asarray(traj.ys)[:, 0] - ref))
     # Chaotic, yet over 200 time units the two solvers agree to better than 1e-7.
     assert err < 1e-7, err
@@ -164,9 +159,7 @@ def test_mackey_glass_matches_jitcdde():
 
 def test_gradient_wrt_delay_matches_finite_differences():
     def final(tau):
-        return simulate_delay(
-            LinearDelay(tau, 1.0), 3.0, dt=0.05, max_delay=1.0, overlap_iters=0
-        ).ys[-1]
+        return simulate(LinearDelay(tau, 1.0), 3.0, dt=0.05, max_delay=1.0, overlap_iters=0).ys[-1]
 
     vg = jax.jit(jax.value_and_grad(final))
     tau0, eps = 0.77, 1e-5
@@ -180,7 +173,7 @@ def test_vmap_over_delay_equals_loop():
     taus = jnp.array([0.35, 0.8, 1.3])
 
     def final(tau):
-        return simulate_delay(MackeyGlass(tau), 10.0, dt=0.1, max_delay=1.5).ys[-1, 0]
+        return simulate(MackeyGlass(tau), 10.0, dt=0.1, max_delay=1.5).ys[-1, 0]
 
     batched = jax.jit(jax.vmap(final))(taus)
     one = jax.jit(final)
@@ -192,14 +185,14 @@ def test_vmap_over_delay_equals_loop():
 def test_sweep_over_delay(key):
     grid = Grid.product(tau=[10.0, 17.0])
     ds = sweep(
-        lambda s, k: simulate_delay(s, 50.0, ts=np.array([25.0, 50.0]), dt=0.1),
+        lambda s, k: simulate(s, 50.0, ts=np.array([25.0, 50.0]), dt=0.1),
         MackeyGlass(),
         grid,
         key=key,
         progress=False,
     )
     assert np.all(ds["status"].values == STATUS_OK)
-    direct = simulate_delay(MackeyGlass(17.0), 50.0, ts=np.array([25.0, 50.0]), dt=0.1)
+    direct = simulate(MackeyGlass(17.0), 50.0, ts=np.array([25.0, 50.0]), dt=0.1)
     np.testing.assert_allclose(
         ds["y"].sel(tau=17.0).values[0, :, 0], np.asarray(direct.ys)[:, 0], atol=1e-12
     )
@@ -207,17 +200,15 @@ def test_sweep_over_delay(key):
 
 def test_bad_inputs():
     with pytest.raises(ValueError, match="max_delay"):
-        jax.jit(lambda tau: simulate_delay(LinearDelay(tau), 1.0, dt=0.1).ys)(0.5)
+        jax.jit(lambda tau: simulate(LinearDelay(tau), 1.0, dt=0.1).ys)(0.5)
     with pytest.raises(ValueError, match=r"delays must lie in \[0, max_delay"):
-        simulate_delay(LinearDelay(2.0), 1.0, dt=0.1, max_delay=1.0)
+        simulate(LinearDelay(2.0), 1.0, dt=0.1, max_delay=1.0)
     with pytest.raises(ValueError, match="t1 must be greater"):
-        simulate_delay(LinearDelay(), 0.0, dt=0.1)
-    with pytest.raises(TypeError, match="AbstractDelaySystem"):
-        simulate_delay(object(), 1.0)
+        simulate(LinearDelay(), 0.0, dt=0.1)
+    with pytest.raises(TypeError, match="jaxdyn System"):
+        simulate(object(), 1.0)
     # A traced delay beyond the buffer is reported per member, not silently wrong.
-    status = jax.jit(
-        lambda tau: simulate_delay(LinearDelay(tau), 1.0, dt=0.1, max_delay=1.0).status
-    )(1.5)
+    status = jax.jit(lambda tau: simulate(LinearDelay(tau), 1.0, dt=0.1, max_delay=1.0).status)(1.5)
     assert int(status) == STATUS_FAILED
 
 
@@ -227,7 +218,7 @@ def test_module_is_a_pytree_of_parameters():
     assert float(sys2.delays(0.0, 1.0)[0]) == pytest.approx(0.9)
 
 
-class StateDependentDelay(AbstractDelaySystem):
+class StateDependentDelay(AbstractDDE):
     """y'(t) = -y(t - τ(y)), τ(y) = 1 + y²/2, history 1."""
 
     max_delay = 2.0
@@ -251,7 +242,7 @@ def test_state_dependent_delay_matches_jitcdde():
     dde.adjust_diff()
     ts = np.arange(1.0, 10.01, 0.5)
     ref = np.array([dde.integrate(T)[0] for T in ts])
-    traj = simulate_delay(StateDependentDelay(), 10.0, ts=ts, dt=0.025)
+    traj = simulate(StateDependentDelay(), 10.0, ts=ts, dt=0.025)
     assert int(traj.status) == STATUS_OK
     # The lag moves with the state; the same buffer lookup handles it (measured 3e-9).
     assert np.max(np.abs(np.asarray(traj.ys)[:, 0] - ref)) < 1e-7
@@ -268,7 +259,7 @@ def test_aligned_steps_are_exact_for_any_delay():
     ts = np.linspace(0.0, 2.0, 9)
 
     def solve(tau, align):
-        return simulate_delay(
+        return simulate(
             LinearDelay(tau), 2.0, ts=ts, dt=0.1, max_delay=1.2, overlap_iters=0, align=align
         ).ys
 
@@ -292,5 +283,5 @@ def test_aligned_steps_are_exact_for_any_delay():
 def test_two_save_times_in_the_last_step(align):
     # t = 0.875 and t = 1 both belong to the last step [0.875, 1] (dt = 1/8).
     ts = np.array([0.5, 0.875, 1.0])
-    traj = simulate_delay(LinearDelay(1.0), 1.0, ts=ts, dt=0.125, align=align)
+    traj = simulate(LinearDelay(1.0), 1.0, ts=ts, dt=0.125, align=align)
     np.testing.assert_allclose(np.asarray(traj.ys), 1.0 - ts, atol=1e-14)

@@ -8,11 +8,11 @@ import numpy as np
 import optax
 import pytest
 
-from jaxdyn import AbstractSystem, Interval, Positive, fit, simulate
+from jaxdyn import AbstractODE, Interval, Positive, fit, simulate
 from jaxdyn.systems import Sync1D
 
 
-class Decay(AbstractSystem):
+class Decay(AbstractODE):
     rate: jax.Array
     y0: jax.Array
     param_ranges: ClassVar = {"rate": (0.0, 1e3)}

@@ -8,11 +8,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxdyn import AbstractSystem, simulate
-from jaxdyn.core.simulate import STATUS_MAX_STEPS, STATUS_NONFINITE, STATUS_OK
+from jaxdyn import STATUS_MAX_STEPS, STATUS_NONFINITE, STATUS_OK, AbstractODE, AbstractSDE, simulate
 
 
-class Oscillator(AbstractSystem):
+class Oscillator(AbstractODE):
     """Harmonic oscillator x'' = -ω² x: x(t) = cos ωt for x(0)=1, v(0)=0."""
 
     omega: jax.Array
@@ -25,7 +24,7 @@ class Oscillator(AbstractSystem):
         return jnp.array([1.0, 0.0])
 
 
-class GBM(AbstractSystem):
+class GBM(AbstractSDE):
     """dX = μ X dt + s X dW (diagonal, multiplicative)."""
 
     mu: float
@@ -42,7 +41,7 @@ class GBM(AbstractSystem):
         return jnp.ones(1)
 
 
-class OU(AbstractSystem):
+class OU(AbstractSDE):
     """dX = -θ X dt + s dW; Var X_t = s²(1 - exp(-2θt)) / (2θ) from X_0 = 0."""
 
     theta: float
@@ -59,7 +58,7 @@ class OU(AbstractSystem):
         return jnp.zeros(1)
 
 
-class OneNoiseTwoStates(AbstractSystem):
+class OneNoiseTwoStates(AbstractSDE):
     """dX = B dW with B = [[1], [2]]: both components driven by one Brownian motion."""
 
     noise: ClassVar = "general"
@@ -77,7 +76,7 @@ class OneNoiseTwoStates(AbstractSystem):
         return jnp.zeros(2)
 
 
-class Blowup(AbstractSystem):
+class Blowup(AbstractODE):
     """y' = y², y(0) = 1: y = 1/(1 - t) blows up at t = 1."""
 
     def drift(self, t, y, args=None):
@@ -191,11 +190,23 @@ def test_bad_arguments_are_named():
         simulate(sys, 1.0, ts=np.zeros((2, 2)))
 
 
-def test_delay_systems_are_pointed_to_simulate_delay():
-    from jaxdyn.systems import DelayedReplicator
+def test_every_kind_runs_through_the_one_simulate():
+    from jaxdyn.systems import Burgers, DelayedReplicator, Heat2D
 
-    with pytest.raises(TypeError, match="simulate_delay"):
-        simulate(DelayedReplicator(), 1.0)
+    for system in (DelayedReplicator(), Heat2D(m=4), Burgers(N=16)):
+        traj = simulate(system, 0.1, ts=[0.05, 0.1])
+        assert int(traj.status) == STATUS_OK and traj.ts.shape == (2,)
+
+
+def test_options_of_another_kind_are_refused_by_name():
+    from jaxdyn.systems import DelayedReplicator, Heat2D
+
+    with pytest.raises(TypeError, match="'rtol' does not apply to DelayedReplicator"):
+        simulate(DelayedReplicator(), 1.0, rtol=1e-6)
+    with pytest.raises(TypeError, match="'max_delay' does not apply to Oscillator"):
+        simulate(Oscillator(omega=1.0), 1.0, max_delay=2.0)
+    with pytest.raises(ValueError, match="dt does not apply to Heat2D"):
+        simulate(Heat2D(m=4), 0.1, dt=0.5)
 
 
 def test_fixed_step_sde_is_reverse_differentiable_pathwise():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from jaxdyn.core.store import atomic_write
+from jaxdyn.core import atomic_write
 
 
 def test_interrupted_write_keeps_the_old_file_and_leaves_no_temporaries(tmp_path):

@@ -7,9 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxdyn import AbstractSystem, Grid, simulate, status_counts, sweep
-from jaxdyn.core import store as store_mod
-from jaxdyn.core.simulate import STATUS_MAX_STEPS, STATUS_OK
+from jaxdyn import STATUS_MAX_STEPS, STATUS_OK, AbstractODE, Grid, simulate, status_counts, sweep
+from jaxdyn.core import ChunkStore
 from jaxdyn.systems import Sync1D
 
 TS = np.linspace(0.5, 5.0, 6)
@@ -73,7 +72,7 @@ def test_interrupted_sweep_resumes_without_redoing_chunks(
     noisy, grid, reference, tmp_path, monkeypatch
 ):
     saves = []
-    original = store_mod.ChunkStore.save
+    original = ChunkStore.save
 
     def crash_after_two(self, i, arrays):
         if len(saves) == 2:
@@ -82,7 +81,7 @@ def test_interrupted_sweep_resumes_without_redoing_chunks(
         original(self, i, arrays)
 
     kw = dict(key=jax.random.PRNGKey(7), seeds=3, chunk_size=4, store=tmp_path, progress=False)
-    monkeypatch.setattr(store_mod.ChunkStore, "save", crash_after_two)
+    monkeypatch.setattr(ChunkStore, "save", crash_after_two)
     with pytest.raises(KeyboardInterrupt):
         sweep(roughness_run, noisy, grid, **kw)
     assert saves == [0, 1]
@@ -93,7 +92,7 @@ def test_interrupted_sweep_resumes_without_redoing_chunks(
         redone.append(i)
         original(self, i, arrays)
 
-    monkeypatch.setattr(store_mod.ChunkStore, "save", record)
+    monkeypatch.setattr(ChunkStore, "save", record)
     ds = sweep(roughness_run, noisy, grid, **kw)
     assert redone == [2, 3, 4]  # 18 members in chunks of 4: chunks 0, 1 were kept
     np.testing.assert_array_equal(ds["W2"], reference["W2"])
@@ -106,7 +105,7 @@ def test_store_refuses_a_different_sweep(noisy, grid, tmp_path):
         sweep(roughness_run, noisy, grid, seeds=2, store=tmp_path, progress=False)
 
 
-class Decay(AbstractSystem):
+class Decay(AbstractODE):
     """y' = -rate y: stiff for large rate, exact solution exp(-rate t)."""
 
     rate: jax.Array

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from ..core.system import check_int
+from ..core import check_int
 
 GRAPHS = ("ring", "complete", "star", "path", "erdos_renyi", "regular")
 

@@ -9,7 +9,7 @@ variance
 and the realisation-averaged width is W(t) = <W²(t)>^{1/2}. Under Family-Vicsek scaling
 W ~ t^β for t << t_sat ~ L^z and W_sat ~ L^α (Barabási & Stanley, *Fractal Concepts in
 Surface Growth*, CUP 1995). Functions here are pure NumPy/JAX and work for any system:
-:func:`roughness2` doubles as an ``observable`` for :func:`jaxdyn.core.simulate.simulate`.
+:func:`roughness2` doubles as an ``observable`` for :func:`jaxdyn.simulate`.
 
 The exact linear theory is for the lattice Edwards-Wilkinson equation driven by white
 noise or by columnar (quenched) noise, dh_j = [K (h_{j+1} + h_{j-1} - 2 h_j) + η_j] dt,

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.store import atomic_write
+from ..core import atomic_write
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 

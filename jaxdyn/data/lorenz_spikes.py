@@ -1,7 +1,7 @@
 """Synthetic spiking data driven by the Lorenz attractor (the LFADS / LangevinFlow benchmark).
 
 Each trial is a stretch of the Lorenz system (σ = 10, ρ = 28, β = 8/3) integrated by
-:func:`jaxdyn.core.simulate` (vmapped over trials) from a random initial condition after
+:func:`jaxdyn.simulate` (vmapped over trials) from a random initial condition after
 a burn-in that puts it on the attractor. The three coordinates are z-scored over the
 whole data set, ``x(t)``, and each neuron n fires as an inhomogeneous Poisson process
 binned at ``bin_ms``::
@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core.simulate import simulate
+from ..core import simulate
 from ..systems.lorenz import Lorenz
 from .cache import cached, config_hash
 

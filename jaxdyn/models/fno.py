@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..core.system import check_int
+from ..core import check_int
 
 
 class PointwiseLinear(eqx.Module):

@@ -9,7 +9,7 @@ x of the held-in neurons over the observed bins:
   ``dz = v dt, dv = (-∇U(z) - γ v) dt + σ dW`` with U a
   :class:`~jaxdyn.models.potentials.CoupledOscillatorPotential`; it is a jaxdyn System
   (:class:`~jaxdyn.systems.langevin.UnderdampedLangevin`) integrated by
-  :func:`jaxdyn.core.simulate` with diffrax's Heun method at fixed steps (``substeps``
+  :func:`jaxdyn.simulate` with diffrax's Heun method at fixed steps (``substeps``
   per bin), Brownian increments from an explicit key, differentiated in reverse mode
   through simulate's scan of solver steps;
 * decoder: a one-layer pre-norm Transformer (self-attention over time + MLP) maps the
@@ -46,8 +46,8 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from tqdm.auto import tqdm
 
 from ..analysis import spikes as metrics
-from ..core.simulate import simulate
-from ..core.store import atomic_write
+from ..core import simulate
+from ..core import atomic_write
 from ..systems.langevin import UnderdampedLangevin
 from .lfads import GRUEncoder, gaussian_kl, sample_posterior
 from .potentials import CoupledOscillatorPotential

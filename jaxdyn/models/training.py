@@ -32,7 +32,7 @@ import optax
 from jaxtyping import PRNGKeyArray, PyTree
 from tqdm.auto import tqdm
 
-from ..core.store import atomic_write
+from ..core import atomic_write
 
 
 @dataclass(frozen=True)

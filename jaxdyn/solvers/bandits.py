@@ -45,7 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
-from ..core.system import check_int
+from ..core import check_int
 
 __all__ = [
     "AbstractLearner",

@@ -48,7 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
-from ..core.system import check_int
+from ..core import check_int
 
 __all__ = [
     "Dense",

@@ -1,17 +1,50 @@
-"""Physical systems, one module each."""
+"""Physical systems, one module each, and their registry.
 
-from .burgers import Burgers
+``names()`` lists the registered systems, ``get(name)`` returns a class and ``info(name)``
+its metadata (kind, paper, reference, parameters with defaults and ranges, characteristic
+time). Every registered system constructs from its defaults and passes the contract
+tests of ``tests/test_contract.py``.
+"""
+
+from ._registry import get, info, kind_of, names, register
+from .burgers import Burgers, cole_hopf_sine, grf_initial_condition, make_dataset
 from .heat2d import Heat2D
-from .langevin import UnderdampedLangevin
+from .langevin import Harmonic, UnderdampedLangevin
 from .lorenz import Lorenz
-from .redundancy import LogisticRegression, Quadratic, RedundantGradientNetwork
+from .redundancy import (
+    AbstractObjective,
+    LogisticRegression,
+    Quadratic,
+    RedundantGradientNetwork,
+    contraction_bounds,
+    errors,
+    logistic_data,
+    quadratic_theory,
+)
 from .replicator import DelayedReplicator
-from .repression_abm import RepressionABM
-from .sync1d import Sync1D, Sync1DColumnar, Sync1DNoisy
+from .repression_abm import ARCHITECTURES, RepressionABM, runaway_observables, small_world
+from .sync1d import AbstractSync1D, Sync1D, Sync1DColumnar, Sync1DNoisy
+
+for _cls in (
+    Burgers,
+    DelayedReplicator,
+    Heat2D,
+    Lorenz,
+    RedundantGradientNetwork,
+    RepressionABM,
+    Sync1DColumnar,
+    Sync1DNoisy,
+    UnderdampedLangevin,
+):
+    register(_cls)
 
 __all__ = [
+    "ARCHITECTURES",
+    "AbstractObjective",
+    "AbstractSync1D",
     "Burgers",
     "DelayedReplicator",
+    "Harmonic",
     "Heat2D",
     "Lorenz",
     "LogisticRegression",
@@ -22,4 +55,18 @@ __all__ = [
     "Sync1DColumnar",
     "Sync1DNoisy",
     "UnderdampedLangevin",
+    "cole_hopf_sine",
+    "contraction_bounds",
+    "errors",
+    "get",
+    "grf_initial_condition",
+    "info",
+    "kind_of",
+    "logistic_data",
+    "make_dataset",
+    "names",
+    "quadratic_theory",
+    "register",
+    "runaway_observables",
+    "small_world",
 ]

@@ -4,13 +4,9 @@
     u = g on the boundary: g(x, 1) = T_top sin(π x), g = 0 on the other three sides.
 
 Method of lines on the m x m interior grid (h = 1/(m+1), 5-point Laplacian Δ_h, the
-Dirichlet data entering as a source g_h / h² next to the top wall): the System's drift is
-
-    du/dt = κ(t) (Δ_h u + g_h),
-
-so it runs through :func:`jaxdyn.core.simulate.simulate` like any ODE. Crank-Nicolson
-(Crank & Nicolson, Proc. Camb. Phil. Soc. 43, 50 (1947)) with step dt gives at each step
-the symmetric positive definite linear system
+Dirichlet data entering as a source g_h / h² next to the top wall) gives
+du/dt = κ(t) (Δ_h u + g_h). Crank-Nicolson (Crank & Nicolson, Proc. Camb. Phil. Soc. 43,
+50 (1947)) with step dt gives at each step the symmetric positive definite linear system
 
     (I - (dt/2) κ_{n+1} Δ_h) u^{n+1} = (I + (dt/2) κ_n Δ_h) u^n + (dt/2)(κ_n + κ_{n+1}) g_h,
 
@@ -18,8 +14,12 @@ i.e. the 5-point operator with diagonal 1 + 2 s and off-diagonal s/2, s = dt κ_
 whose Jacobi spectral radius is ρ_J = 2 s cos(π h) / (1 + 2 s). This is the
 "time-varying diffusion" instance sequence of Khodak et al., "Learning to Relax" (ICLR
 2024): every time step is one linear system for SOR, and κ_{n+1} (or s) is its context.
-The reference trajectory is advanced with an exact fast solver (diagonalisation of Δ_h by
-the discrete sine transform, written as dense m x m products), independent of SOR.
+
+The System is the Crank-Nicolson *map* u^n -> u^{n+1} (an :class:`~jaxdyn.AbstractMap`
+whose time step is the field ``dt``), advanced with an exact fast solver
+(diagonalisation of Δ_h by the discrete sine transform, written as dense m x m
+products), independent of SOR. ``simulate(heat, n * dt, ts=..., observable=...)`` with
+the observable :meth:`Heat2D.instance` records each step's linear system on the fly.
 """
 
 from __future__ import annotations
@@ -32,18 +32,19 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from ..core.system import AbstractSystem, check_int
+from ..core import AbstractMap, check_int, check_positive
 from ..solvers.sor import Stencil5
 
 
-class Heat2D(AbstractSystem):
-    """Heat equation u_t = κ(t) Δu on the unit square, periodic diffusivity, hot top wall."""
+class Heat2D(AbstractMap):
+    """Crank-Nicolson steps of u_t = κ(t) Δu on the unit square, periodic κ, hot top wall."""
 
     kappa0: Float[Array, ""]
     amplitude: Float[Array, ""]
     period: Float[Array, ""]
     top: Float[Array, ""]
     m: int = eqx.field(static=True)
+    dt: float = eqx.field(static=True)
 
     name: ClassVar[str] = "heat2d"
     reference: ClassVar[str] = (
@@ -56,10 +57,14 @@ class Heat2D(AbstractSystem):
         "period": (1e-12, 1e12),
         "top": (-1e6, 1e6),
     }
-    default_dt: ClassVar[float] = 1e-3
+    paper: ClassVar[str] = "21"
+    random_steps: ClassVar[bool] = False
+    #: one period of the diffusivity
+    t_char: ClassVar[float] = 1.0
 
-    def __init__(self, m: int = 16, kappa0=1.0, amplitude=0.9, period=1.0, top=1.0):
+    def __init__(self, m: int = 16, kappa0=1.0, amplitude=0.9, period=1.0, top=1.0, dt=1e-2):
         self.m = check_int("m", m, 1)
+        self.dt = check_positive("dt", dt)
         self.kappa0 = jnp.asarray(kappa0, dtype=float)
         self.amplitude = jnp.asarray(amplitude, dtype=float)
         self.period = jnp.asarray(period, dtype=float)
@@ -84,8 +89,17 @@ class Heat2D(AbstractSystem):
         g = jnp.zeros((self.m, self.m))
         return g.at[:, -1].set(self.top * jnp.sin(jnp.pi * x) / self.h**2)
 
-    def drift(self, t, y, args=None):
-        return self.kappa(t) * (self.laplacian(y) + self.boundary_source())
+    def time_step(self) -> float:
+        return self.dt
+
+    def step(self, t, y, key=None, args=None):
+        """One Crank-Nicolson step u^n -> u^{n+1}, solved exactly."""
+        return self.cn_solve_exact(t + self.dt, self.dt, self.cn_rhs(t, y, self.dt))
+
+    def instance(self, t, y) -> dict[str, Array]:
+        """The linear system A u^{n+1} = b of the step from ``(t, y)``: its context κ(t + dt)
+        and right-hand side b (an observable for :func:`jaxdyn.simulate`)."""
+        return {"kappa": self.kappa(t + self.dt), "rhs": self.cn_rhs(t, y, self.dt)}
 
     def initial_state(self, key: PRNGKeyArray | None = None):
         """Zero without a key; else a random smooth field Σ_{k,l≤4} a_kl sin(kπx) sin(lπy)."""
@@ -115,25 +129,6 @@ class Heat2D(AbstractSystem):
         # I - (dt/2) κ Δ_h has eigenvalues 1 + (s/2) (λ_k + λ_l), λ_k = 4 sin²(kπh/2).
         denom = 1.0 + 0.5 * s * (lam[:, None] + lam[None, :])
         return S @ ((S.T @ b @ S) / denom) @ S.T
-
-    def crank_nicolson(self, u0: Array, dt: float, n_steps: int, t0: float = 0.0):
-        """Exact CN trajectory and its linear systems.
-
-        Returns ``(us, kappas, rhs)``: states u^1..u^N (N, m, m), κ(t_{n+1}) (N,) and the
-        right-hand sides b_n (N, m, m) of the N systems A_n u^{n+1} = b_n.
-        """
-        check_int("n_steps", n_steps, 1)
-        if not dt > 0:
-            raise ValueError(f"dt must be > 0, got {dt}")
-
-        def step(u, n):
-            t = t0 + n * dt
-            b = self.cn_rhs(t, u, dt)
-            u_next = self.cn_solve_exact(t + dt, dt, b)
-            return u_next, (u_next, self.kappa(t + dt), b)
-
-        _, (us, kappas, rhs) = jax.lax.scan(step, jnp.asarray(u0, dtype=float), jnp.arange(n_steps))
-        return us, kappas, rhs
 
     def jacobi_radius(self, kappa: ArrayLike, dt: ArrayLike) -> Array:
         """ρ_J = 2 s cos(π h) / (1 + 2 s) of the CN matrix, s = dt κ / h²."""

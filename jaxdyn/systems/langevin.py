@@ -28,10 +28,19 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..core.system import AbstractSystem
+from ..core import AbstractSDE
 
 
-class UnderdampedLangevin(AbstractSystem):
+class Harmonic(eqx.Module):
+    """U(z) = ½ k |z|², the default potential (a set of independent oscillators)."""
+
+    stiffness: float = 1.0
+
+    def __call__(self, z: Float[Array, " d"]) -> Float[Array, ""]:
+        return 0.5 * self.stiffness * jnp.sum(z**2)
+
+
+class UnderdampedLangevin(AbstractSDE):
     """Underdamped Langevin equation with potential ``potential(z) -> scalar``."""
 
     potential: Callable[[Array], Array]
@@ -49,9 +58,13 @@ class UnderdampedLangevin(AbstractSystem):
         "gamma": (0.0, 1e4),
         "sigma": (0.0, 1e4),
     }
+    paper: ClassVar[str] = "8"
     default_dt: ClassVar[float] = 1e-2
+    #: the period of the default (unit-stiffness) oscillators
+    t_char: ClassVar[float] = 2 * 3.141592653589793
 
-    def __init__(self, potential, dim: int, gamma=0.1, sigma=0.0):
+    def __init__(self, potential=None, dim: int = 2, gamma=0.1, sigma=0.0):
+        potential = Harmonic() if potential is None else potential
         if not isinstance(dim, int) or dim < 1:
             raise ValueError(f"dim must be a positive integer, got {dim}")
         if not callable(potential):

@@ -13,10 +13,12 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..core.system import AbstractSystem
+from ..core import AbstractODE
 
 
-class Lorenz(AbstractSystem):
+class Lorenz(AbstractODE):
+    """The Lorenz system; chaotic at the classic σ = 10, ρ = 28, β = 8/3."""
+
     sigma: Float[Array, ""]
     rho: Float[Array, ""]
     beta: Float[Array, ""]
@@ -29,6 +31,8 @@ class Lorenz(AbstractSystem):
         "beta": (0.0, 1e4),
     }
     default_dt: ClassVar[float] = 1e-3
+    #: about one loop around a lobe of the attractor
+    t_char: ClassVar[float] = 1.0
 
     def __init__(self, sigma=10.0, rho=28.0, beta=8.0 / 3.0):
         self.sigma = jnp.asarray(sigma, dtype=float)

@@ -67,16 +67,14 @@ import abc
 from functools import partial
 from typing import ClassVar, Literal
 
-import diffrax as dfx
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from ..analysis.graphs import check_laplacian, laplacian_spectrum
-from ..core.simulate import simulate
-from ..core.system import AbstractSystem, check_int
+from ..analysis.graphs import check_laplacian, laplacian_spectrum, ring_laplacian
+from ..core import AbstractSDE, check_int
 
 #: max |σ''(t)| of the logistic sigmoid σ(t) = 1/(1 + e^{-t}), attained at σ = 1/2 ± 1/(2√3)
 _SIGMOID_DD_MAX = 1.0 / (6.0 * np.sqrt(3.0))
@@ -247,7 +245,7 @@ def _logistic_data(key, n_samples, dim, scale, flip):
     return z, y
 
 
-class RedundantGradientNetwork(AbstractSystem):
+class RedundantGradientNetwork(AbstractSDE):
     """dX = [-∇F(X) - k L X] dt + σ dW: n noisy gradient learners coupled over a graph.
 
     Fields:
@@ -260,6 +258,7 @@ class RedundantGradientNetwork(AbstractSystem):
 
     The state is X of shape (n, d), node i in row i. The default initial state puts every
     node at the optimum x*, so the transient is only the build-up of the fluctuations.
+    Defaults: a ring of 8 nodes learning the quadratic f(x) = ½|x|² in d = 2.
     """
 
     k: Float[Array, ""]
@@ -277,9 +276,20 @@ class RedundantGradientNetwork(AbstractSystem):
         "k": (0.0, 1e6),
         "sigma": (0.0, 1e6),
     }
+    paper: ClassVar[str] = "13"
     default_dt: ClassVar[float] = 1e-2
+    #: the relaxation time 1/h of the default quadratic loss
+    t_char: ClassVar[float] = 1.0
 
-    def __init__(self, laplacian: ArrayLike, objective: AbstractObjective, k=1.0, sigma=0.1):
+    def __init__(
+        self,
+        laplacian: ArrayLike | None = None,
+        objective: AbstractObjective | None = None,
+        k=1.0,
+        sigma=0.1,
+    ):
+        laplacian = ring_laplacian(8) if laplacian is None else laplacian
+        objective = Quadratic(jnp.zeros(2)) if objective is None else objective
         if not isinstance(objective, AbstractObjective):
             raise TypeError(
                 f"objective must be an AbstractObjective, got {type(objective).__name__}"
@@ -337,50 +347,6 @@ def errors(X: Float[Array, "n d"], x_star: Float[Array, " d"]) -> dict[str, Arra
 
 
 SCHEMES = ("euler", "heun")
-
-
-def time_averaged_errors(
-    system: RedundantGradientNetwork,
-    key: PRNGKeyArray,
-    *,
-    t_burn: float,
-    t_avg: float,
-    dt: float,
-    every: int = 10,
-    scheme: str = "heun",
-    y0: Array | None = None,
-) -> dict[str, Array]:
-    """Simulate from the optimum and time-average :func:`errors` over [t_burn, t_burn + t_avg].
-
-    The observables are sampled every ``every`` steps exactly on the step grid (so no
-    interpolation alters the statistics). ``scheme`` is "heun" (diffrax ``Heun``, the
-    default: for additive noise Itô = Stratonovich and its stationary bias is O((a dt)²))
-    or "euler" (Euler-Maruyama). Returns the averages plus the solver ``status``.
-    """
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
-    if not (t_burn >= 0 and t_avg > 0 and dt > 0):
-        raise ValueError(
-            f"need t_burn >= 0, t_avg > 0, dt > 0; got t_burn={t_burn}, t_avg={t_avg}, dt={dt}"
-        )
-    every = check_int("every", every, 1)
-    n_burn = int(round(t_burn / dt))
-    n_save = max(1, int(round(t_avg / (dt * every))))
-    steps = n_burn + n_save * every
-    ts = dt * (n_burn + every * np.arange(1, n_save + 1))
-    traj = simulate(
-        system,
-        dt * steps,
-        key=key,
-        y0=y0,
-        ts=ts,
-        dt=dt,
-        solver=dfx.Heun() if scheme == "heun" else dfx.Euler(),
-        observable=lambda t, y: errors(y, system.objective.x_star),
-    )
-    out = {name: jnp.mean(v, axis=0) for name, v in traj.ys.items()}
-    out["status"] = traj.status
-    return out
 
 
 def _mode_variance(rate: Array, sigma: Array, dt: float | None, scheme: str) -> Array:
@@ -489,5 +455,4 @@ __all__ = [
     "errors",
     "logistic_data",
     "quadratic_theory",
-    "time_averaged_errors",
 ]

@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from ..core.delay import AbstractDelaySystem
+from ..core import AbstractDDE
 
 
 def alarm(u: ArrayLike, k: ArrayLike, theta: ArrayLike) -> Array:
@@ -45,12 +45,12 @@ def alarm(u: ArrayLike, k: ArrayLike, theta: ArrayLike) -> Array:
     return 1.0 / (1.0 + jnp.exp(-k * (u - theta)))
 
 
-class DelayedReplicator(AbstractDelaySystem):
+class DelayedReplicator(AbstractDDE):
     """dx/dt = x(1 - x)[b - c s(x(t - τ))] with sigmoid alarm s (see module docstring).
 
     The state is the scalar radical share x. The default history is the constant
     x* + ``perturbation``; parameters are arrays, so the delay ``tau`` and the
-    steepness ``k`` can be swept (pass ``max_delay`` to :func:`simulate_delay` then).
+    steepness ``k`` can be swept (pass ``max_delay=`` to :func:`jaxdyn.simulate` then).
     """
 
     b: Float[Array, ""]
@@ -71,7 +71,10 @@ class DelayedReplicator(AbstractDelaySystem):
         "theta": (0.0, 1.0),
         "tau": (0.0, 1e6),
     }
+    paper: ClassVar[str] = "10"
     default_dt: ClassVar[float] = 0.05
+    #: the onset period 4 τ_c is of order 10 at the default parameters
+    t_char: ClassVar[float] = 10.0
     #: initial displacement from x* of the default (constant) history
     perturbation: ClassVar[float] = 0.02
 

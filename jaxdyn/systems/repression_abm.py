@@ -29,6 +29,12 @@ A run is a *runaway* if the radical fraction stays above ``runaway_level`` for
 population is self-sustaining even under full alarm, so a long enough overshoot is
 absorbing. Parameters (chosen here, documented in docs/delayed_repression.md) are fields:
 ``delay`` and the others can be swept and vmapped; sizes are static.
+
+The model is an :class:`~jaxdyn.AbstractMap` (one step per time unit): its state holds
+the actions, the Q-tables, the institution's ring buffer of past radical fractions, the
+runaway detector and the network and benefits drawn by :meth:`initial_state`, and
+:func:`jaxdyn.simulate` iterates it. :func:`runaway_observables` reads what the
+experiment records.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from ..core.system import AbstractSystem, check_int
+from ..core import AbstractMap, check_int
 
 Architecture = Literal["fixed", "reactive", "qlearning"]
 ARCHITECTURES: tuple[str, ...] = ("fixed", "reactive", "qlearning")
@@ -62,12 +68,8 @@ def small_world(key: PRNGKeyArray, n: int, degree: int, rewire: float) -> Int[Ar
     return jnp.where(rewired, other, ring)
 
 
-class RepressionABM(AbstractSystem):
-    """Discrete-time agent-based model of delayed repression (see module docstring).
-
-    It is a System so that :func:`jaxdyn.core.sweep.sweep` can sweep its fields (the
-    delay, ...) and seeds; it has no vector field: :meth:`run` iterates it.
-    """
+class RepressionABM(AbstractMap):
+    """Discrete-time agent-based model of delayed repression (see module docstring)."""
 
     delay: Float[Array, ""]
     b_lo: Float[Array, ""]
@@ -86,7 +88,6 @@ class RepressionABM(AbstractSystem):
     architecture: str = eqx.field(static=True)
     n_agents: int = eqx.field(static=True)
     degree: int = eqx.field(static=True)
-    steps: int = eqx.field(static=True)
     max_delay: int = eqx.field(static=True)
     alarm_bins: int = eqx.field(static=True)
     nbr_bins: int = eqx.field(static=True)
@@ -94,10 +95,13 @@ class RepressionABM(AbstractSystem):
     runaway_window: int = eqx.field(static=True)
 
     name: ClassVar[str] = "repression_abm"
+    paper: ClassVar[str] = "10"
     reference: ClassVar[str] = (
         "Paper 10, 'Delayed Repression and Emergent Instability in Adaptive Multi-Agent "
         "Systems' (N = 240 agents; non-reactive, reactive and Q-learning architectures)"
     )
+    #: a few hundred steps show whether a run runs away
+    t_char: ClassVar[float] = 200.0
     param_ranges: ClassVar[dict[str, tuple[float, float]]] = {
         "delay": (0.0, 1e6),
         "b_lo": (-1e3, 1e3),
@@ -135,7 +139,6 @@ class RepressionABM(AbstractSystem):
         epsilon=0.02,
         n_agents: int = 240,
         degree: int = 6,
-        steps: int = 800,
         max_delay: int = 32,
         alarm_bins: int = 4,
         nbr_bins: int = 4,
@@ -148,24 +151,15 @@ class RepressionABM(AbstractSystem):
         f = lambda v: jnp.asarray(v, dtype=float)
         self.delay, self.b_lo, self.b_hi, self.peer = f(delay), f(b_lo), f(b_hi), f(peer)
         self.punishment, self.alarm_k, self.alarm_theta = f(punishment), f(alarm_k), f(alarm_theta)
-        self.revision, self.p_fixed, self.initial_radical = (
-            f(revision),
-            f(p_fixed),
-            f(initial_radical),
-        )
-        self.rewire, self.lr, self.discount, self.epsilon = (
-            f(rewire),
-            f(lr),
-            f(discount),
-            f(epsilon),
-        )
+        self.revision, self.p_fixed = f(revision), f(p_fixed)
+        self.initial_radical, self.rewire = f(initial_radical), f(rewire)
+        self.lr, self.discount, self.epsilon = f(lr), f(discount), f(epsilon)
         self.n_agents = check_int("n_agents", n_agents, 2)
         self.degree = check_int("degree", degree, 1, n_agents - 1)
-        self.steps = check_int("steps", steps, 1)
         self.max_delay = check_int("max_delay", max_delay, 0)
         self.alarm_bins = check_int("alarm_bins", alarm_bins, 1)
         self.nbr_bins = check_int("nbr_bins", nbr_bins, 1)
-        self.runaway_window = check_int("runaway_window", runaway_window, 1, steps)
+        self.runaway_window = check_int("runaway_window", runaway_window, 1)
         if not 0.0 < runaway_level < 1.0:
             raise ValueError(f"runaway_level must lie in (0, 1), got {runaway_level}")
         self.runaway_level = float(runaway_level)
@@ -178,80 +172,93 @@ class RepressionABM(AbstractSystem):
                 f", got {float(self.delay)}"
             )
 
-    def drift(self, t, y, args=None):
-        raise NotImplementedError("RepressionABM is a discrete-time model: use .run(key)")
-
     def alarm(self, r: Array) -> Array:
         return 1.0 / (1.0 + jnp.exp(-self.alarm_k * (r - self.alarm_theta)))
 
-    def run(self, key: PRNGKeyArray) -> dict[str, Array]:
-        """Iterate ``steps`` steps from a random start.
+    def initial_state(self, key: PRNGKeyArray | None = None) -> dict[str, Array]:
+        """Network, benefits and actions drawn from ``key`` (a fixed draw without one).
 
-        Returns ``radical`` (fraction per step), ``alarm`` (per step), ``runaway`` (1.0 if
-        the radical fraction stayed above ``runaway_level`` for ``runaway_window``
-        consecutive steps), ``runaway_time`` (first step at which it did, or -1) and
-        ``q_mean`` (the agents' mean final Q-table, states x actions; zeros unless
-        ``architecture="qlearning"``).
+        The state also holds the step counter ``n``, the last observation of each agent,
+        the Q-tables, the ring buffer of past radical fractions, the runaway detector
+        (current streak above ``runaway_level`` and the step at which the first long
+        enough streak completed, or -1) and the last step's radical fraction and alarm.
         """
-        n, arch = self.n_agents, self.architecture
-        k_net, k_b, k_a, k_run = jax.random.split(key, 4)
-        nbrs = small_world(k_net, n, self.degree, self.rewire)
-        benefit = self.b_lo + (self.b_hi - self.b_lo) * jax.random.uniform(k_b, (n,))
+        key = jax.random.PRNGKey(0) if key is None else key
+        n = self.n_agents
+        k_net, k_b, k_a = jax.random.split(key, 3)
         a0 = jax.random.bernoulli(k_a, self.initial_radical, (n,)).astype(float)
-        size = self.max_delay + 1
-        d = jnp.clip(jnp.round(self.delay), 0, self.max_delay).astype(int)
-        hist0 = jnp.full((size,), jnp.mean(a0))
-        n_states = self.alarm_bins * self.nbr_bins
-        q0 = jnp.zeros((n, n_states, 2))
-
-        def observe(alarm, nb):
-            ia = jnp.clip((alarm * self.alarm_bins).astype(int), 0, self.alarm_bins - 1)
-            ib = jnp.clip((nb * self.nbr_bins).astype(int), 0, self.nbr_bins - 1)
-            return ia * self.nbr_bins + ib
-
-        def step(carry, t):
-            a, obs_prev, q, hist, streak, first, key = carry
-            key, k_pun, k_rev, k_pol, k_eps, k_tie = jax.random.split(key, 6)
-            r = jnp.mean(a)
-            hist = hist.at[t % size].set(r)
-            # The institution sees the fraction of d steps ago (the start value before t=0).
-            alarm = self.alarm(hist[(t - d) % size])
-            nb = jnp.mean(a[nbrs], axis=1)
-            punished = jax.random.bernoulli(k_pun, alarm, (n,)).astype(float)
-            reward = a * (benefit + self.peer * nb - self.punishment * punished)
-            obs = observe(alarm, nb)
-            rows = jnp.arange(n)
-            if arch == "qlearning":
-                act = a.astype(int)
-                target = reward + self.discount * jnp.max(q[rows, obs], axis=-1)
-                old = q[rows, obs_prev, act]
-                q = q.at[rows, obs_prev, act].set(old + self.lr * (target - old))
-                noise = 1e-9 * jax.random.uniform(k_tie, (n, 2))  # random tie-break
-                greedy = jnp.argmax(q[rows, obs] + noise, axis=-1).astype(float)
-                explore = jax.random.bernoulli(k_eps, self.epsilon, (n,))
-                coin = jax.random.bernoulli(k_pol, 0.5, (n,)).astype(float)
-                new = jnp.where(explore, coin, greedy)
-            elif arch == "fixed":
-                new = jax.random.bernoulli(k_pol, self.p_fixed, (n,)).astype(float)
-            else:  # reactive: myopic best response to the current (lagged) alarm
-                new = (benefit + self.peer * nb > self.punishment * alarm).astype(float)
-            revise = jax.random.bernoulli(k_rev, self.revision, (n,))
-            a_next = jnp.where(revise, new, a)
-            streak = jnp.where(r > self.runaway_level, streak + 1, 0)
-            first = jnp.where((first < 0) & (streak >= self.runaway_window), t, first)
-            return (a_next, obs, q, hist, streak, first, key), (r, alarm)
-
-        init = (a0, jnp.zeros((n,), int), q0, hist0, jnp.asarray(0), jnp.asarray(-1), k_run)
-        (_, _, q_end, _, _, first, _), (radical, alarm) = jax.lax.scan(
-            step, init, jnp.arange(self.steps)
-        )
         return {
-            "radical": radical,
+            "n": jnp.asarray(0),
+            "actions": a0,
+            "nbrs": small_world(k_net, n, self.degree, self.rewire),
+            "benefit": self.b_lo + (self.b_hi - self.b_lo) * jax.random.uniform(k_b, (n,)),
+            "obs": jnp.zeros((n,), int),
+            "q": jnp.zeros((n, self.alarm_bins * self.nbr_bins, 2)),
+            "hist": jnp.full((self.max_delay + 1,), jnp.mean(a0)),
+            "streak": jnp.asarray(0),
+            "first": jnp.asarray(-1),
+            "radical": jnp.mean(a0),
+            "alarm": jnp.asarray(0.0),
+        }
+
+    def step(self, t, y, key, args=None) -> dict[str, Array]:
+        """One step: the institution raises the lagged alarm, punishes, agents revise."""
+        n_agents, arch, size = self.n_agents, self.architecture, self.max_delay + 1
+        a, q, nbrs, benefit = y["actions"], y["q"], y["nbrs"], y["benefit"]
+        n = y["n"]
+        d = jnp.clip(jnp.round(self.delay), 0, self.max_delay).astype(int)
+        k_pun, k_rev, k_pol, k_eps, k_tie = jax.random.split(key, 5)
+        r = jnp.mean(a)
+        hist = y["hist"].at[n % size].set(r)
+        # The institution sees the fraction of d steps ago (the start value before t=0).
+        alarm = self.alarm(hist[(n - d) % size])
+        nb = jnp.mean(a[nbrs], axis=1)
+        punished = jax.random.bernoulli(k_pun, alarm, (n_agents,)).astype(float)
+        reward = a * (benefit + self.peer * nb - self.punishment * punished)
+        ia = jnp.clip((alarm * self.alarm_bins).astype(int), 0, self.alarm_bins - 1)
+        ib = jnp.clip((nb * self.nbr_bins).astype(int), 0, self.nbr_bins - 1)
+        obs = ia * self.nbr_bins + ib
+        rows = jnp.arange(n_agents)
+        if arch == "qlearning":
+            act = a.astype(int)
+            target = reward + self.discount * jnp.max(q[rows, obs], axis=-1)
+            old = q[rows, y["obs"], act]
+            q = q.at[rows, y["obs"], act].set(old + self.lr * (target - old))
+            noise = 1e-9 * jax.random.uniform(k_tie, (n_agents, 2))  # random tie-break
+            greedy = jnp.argmax(q[rows, obs] + noise, axis=-1).astype(float)
+            explore = jax.random.bernoulli(k_eps, self.epsilon, (n_agents,))
+            coin = jax.random.bernoulli(k_pol, 0.5, (n_agents,)).astype(float)
+            new = jnp.where(explore, coin, greedy)
+        elif arch == "fixed":
+            new = jax.random.bernoulli(k_pol, self.p_fixed, (n_agents,)).astype(float)
+        else:  # reactive: myopic best response to the current (lagged) alarm
+            new = (benefit + self.peer * nb > self.punishment * alarm).astype(float)
+        revise = jax.random.bernoulli(k_rev, self.revision, (n_agents,))
+        streak = jnp.where(r > self.runaway_level, y["streak"] + 1, 0)
+        first = jnp.where((y["first"] < 0) & (streak >= self.runaway_window), n, y["first"])
+        return {
+            **y,
+            "n": n + 1,
+            "actions": jnp.where(revise, new, a),
+            "obs": obs,
+            "q": q,
+            "hist": hist,
+            "streak": streak,
+            "first": first,
+            "radical": r,
             "alarm": alarm,
-            "runaway": (first >= 0).astype(float),
-            "runaway_time": first,
-            "q_mean": jnp.mean(q_end, axis=0),
         }
 
 
-__all__ = ["ARCHITECTURES", "RepressionABM", "small_world"]
+def runaway_observables(t, y) -> dict[str, Array]:
+    """What a run records at each step: the radical fraction and alarm of that step, and
+    whether (1.0) and when (the step, or -1) the run has run away."""
+    return {
+        "radical": y["radical"],
+        "alarm": y["alarm"],
+        "runaway": (y["first"] >= 0).astype(float),
+        "runaway_time": y["first"],
+    }
+
+
+__all__ = ["ARCHITECTURES", "RepressionABM", "runaway_observables", "small_world"]

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..core.system import AbstractSystem, check_int
+from ..core import AbstractODE, AbstractSDE, check_int
 
 
 def coupling(x: Array, a: Array) -> Array:
@@ -39,12 +39,17 @@ def coupling(x: Array, a: Array) -> Array:
     return jnp.sin(x) + a * (1.0 - jnp.cos(x))
 
 
-class _Sync1DBase(AbstractSystem):
+class AbstractSync1D(AbstractODE):
+    """Fields, coupling and continuum constants shared by both kinds of randomness."""
+
     K: Float[Array, ""]
     sigma: Float[Array, ""]
     a: Float[Array, ""]
     L: int = eqx.field(static=True)
 
+    paper: ClassVar[str] = "1"
+    #: 1/K is when the coupling starts to act (K = 1 by default)
+    t_char: ClassVar[float] = 1.0
     reference: ClassVar[str] = (
         "R. Gutiérrez and R. Cuerno, 'Dynamical phase diagram of synchronization in one "
         "dimension: universal behavior from Edwards-Wilkinson to random deposition through "
@@ -78,7 +83,7 @@ class _Sync1DBase(AbstractSystem):
         return 2.0 * self.K * self.a
 
 
-class Sync1DColumnar(_Sync1DBase):
+class Sync1DColumnar(AbstractSync1D):
     """Ring of phase oscillators with quenched frequencies ω_j = σ ξ_j, ξ_j ~ N(0, 1).
 
     The state is ``(theta, omega)``: the frequencies are part of the state with zero
@@ -105,7 +110,7 @@ class Sync1DColumnar(_Sync1DBase):
         return self.lam**2 * (self.sigma**2 / 2) / self.nu**4
 
 
-class Sync1DNoisy(_Sync1DBase):
+class Sync1DNoisy(AbstractSync1D, AbstractSDE):
     """Ring of identical phase oscillators driven by white noise, dθ_j = ... + σ dW_j.
 
     Initial phases are flat. Itô and Stratonovich coincide (additive noise).

@@ -1,7 +1,8 @@
 """Parameter sweeps: a grid x seeds, chunked, sharded, resumable, labelled.
 
 Member ``m`` of a sweep is grid point ``m // seeds`` run with seed ``m % seeds``. Its
-key is ``fold_in(key, seed)``: it depends on nothing but the seed index, so results are
+key is :func:`member_key` ``(key, seed) = fold_in(key, seed)``: it depends on nothing but
+the seed index, so results are
 identical whatever the chunk size or the number of devices, and every grid point sees
 the same random numbers for the same seed (common random numbers, which makes phase
 diagrams smooth in the swept parameters).
@@ -17,7 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import time
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,13 +28,14 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
-from jaxtyping import Array, PRNGKeyArray, PyTree
+from jaxtyping import Array, PRNGKeyArray
 from tqdm.auto import tqdm
 
-from .grid import Grid
-from .simulate import STATUS_NAMES, Trajectory
-from .store import ChunkStore
-from .system import AbstractSystem, check_ranges
+from ._fingerprint import fingerprint
+from ._grid import Grid
+from ._store import ChunkStore, atomic_path
+from ._system import AbstractSystem, check_ranges
+from ._trajectory import STATUS_NAMES, Trajectory
 
 MemberFn = Callable[[AbstractSystem, PRNGKeyArray], "Trajectory | Mapping[str, Array]"]
 
@@ -47,6 +49,7 @@ def sweep(
     seeds: int = 1,
     chunk_size: int = 256,
     store: str | os.PathLike | None = None,
+    version: str | None = None,
     progress: bool = True,
     devices: list | None = None,
 ) -> xr.Dataset:
@@ -62,7 +65,14 @@ def sweep(
         chunk_size: members per compiled batch; rounded up to a multiple of the device
             count. Bounds memory: pick the largest that fits.
         store: directory for finished chunks (resumable); ``None`` keeps all in memory.
-        progress: show a progress bar (chunks, members/s, ETA).
+            The store is identified by a content fingerprint of ``fn`` (its code, the
+            values its closures and globals hold, recursively), of the system (all
+            fields, static ones included, and its class's code), the grid, key, seeds and
+            chunking: resuming with any of them changed is refused, naming what changed.
+        version: an explicit name for the sweep, required to resume when ``fn`` reads a
+            value the fingerprint cannot see (a warning says which); you then vouch that
+            the sweep is unchanged.
+        progress: show a progress bar (members, members/s, ETA).
         devices: devices to shard over (default: all of ``jax.devices()``).
 
     Returns:
@@ -74,8 +84,18 @@ def sweep(
         raise TypeError(f"grid must be a jaxdyn Grid, got {type(grid).__name__}")
     if not isinstance(seeds, int | np.integer) or seeds < 1:
         raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
-    if not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
+    if (
+        isinstance(chunk_size, bool)
+        or not isinstance(chunk_size, int | np.integer)
+        or chunk_size < 1
+    ):
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    if not callable(fn):
+        raise TypeError(f"fn must be a function fn(system, key), got {type(fn).__name__}")
+    if not isinstance(system, AbstractSystem):
+        raise TypeError(f"system must be a jaxdyn System, got {type(system).__name__}")
+    if version is not None and not isinstance(version, str):
+        raise TypeError(f"version must be a string, got {type(version).__name__}")
     _check_fields(system, grid)
     key = jax.random.PRNGKey(0) if key is None else key
     devices = list(devices or jax.devices())
@@ -89,11 +109,23 @@ def sweep(
     run_chunk = _chunk_runner(fn, names, system, tuple(devices))
     dyn = eqx.filter(system, eqx.is_array)
 
-    chunks = (
-        ChunkStore(store, _fingerprint(fn, system, grid, key, seeds, chunk_size), n_chunks)
-        if store is not None
-        else None
-    )
+    chunks = None
+    if store is not None:
+        fp = fingerprint(fn, system, grid.values, grid.dims, key, seeds, version, names=_ROLES)
+        if fp.unhashable and version is None:
+            warnings.warn(
+                "sweep: the fingerprint of this sweep cannot see "
+                + "; ".join(fp.unhashable[:3])
+                + ": it will not resume from its store unless you pass version=",
+                stacklevel=2,
+            )
+        chunks = ChunkStore(
+            store,
+            fp.digest,
+            n_chunks,
+            _describe(fn, system, grid, key, seeds, chunk_size, version, fp.unhashable),
+            resumable=not fp.unhashable or version is not None,
+        )
     results: list[dict[str, np.ndarray] | None] = [None] * n_chunks
     todo = []
     for i in range(n_chunks):
@@ -102,14 +134,15 @@ def sweep(
         else:
             todo.append(i)
 
+    done_before = n_members - sum(min(chunk_size, n_members - i * chunk_size) for i in todo)
     bar = tqdm(
-        total=n_chunks,
-        initial=n_chunks - len(todo),
-        unit="chunk",
+        total=n_members,
+        initial=done_before,
+        unit="member",
         desc=f"sweep {type(system).__name__}",
         disable=not progress,
+        leave=False,
     )
-    t_start, done_members = time.perf_counter(), 0
     for i in todo:
         idx = np.arange(i * chunk_size, (i + 1) * chunk_size)
         idx = np.minimum(idx, n_members - 1)  # pad the last chunk by repeating a member
@@ -120,15 +153,14 @@ def sweep(
         if chunks is not None:
             chunks.save(i, arrays)
         results[i] = arrays
-        done_members += valid
-        bar.set_postfix(members_per_s=f"{done_members / (time.perf_counter() - t_start):.3g}")
-        bar.update()
+        bar.update(valid)
     bar.close()
 
     flat = {k: np.concatenate([r[k] for r in results]) for k in results[0]}
     ds = _dataset(flat, grid, seeds, type(system).__name__)
     if store is not None:
-        ds.to_netcdf(os.path.join(store, "dataset.nc"), engine="h5netcdf")
+        with atomic_path(os.path.join(store, "dataset.nc")) as tmp:
+            ds.to_netcdf(tmp, engine="h5netcdf")
     return ds
 
 
@@ -154,7 +186,7 @@ def _build_runner(fn, names, static, devices):
     def member(dyn, key, values, seed):
         system = eqx.combine(dyn, static)
         system = eqx.tree_at(where, system, [values[n].astype(dtype) for n in names])
-        return _as_dict(fn(system, jax.random.fold_in(key, seed)))
+        return _as_dict(fn(system, member_key(key, seed)))
 
     mesh = Mesh(np.asarray(devices), ("members",))
     split = NamedSharding(mesh, PartitionSpec("members"))
@@ -169,8 +201,17 @@ def _build_runner(fn, names, static, devices):
 _cached_runner = functools.lru_cache(maxsize=64)(_build_runner)
 
 
+def member_key(key: PRNGKeyArray, seed: int | Array) -> PRNGKeyArray:
+    """The key that :func:`sweep` gives seed ``seed`` (the same at every grid point).
+
+    Experiments that need to know what a member drew (e.g. the disorder of a columnar
+    ring) derive it with this function rather than re-deriving the scheme.
+    """
+    return jax.random.fold_in(key, seed)
+
+
 def _check_fields(system: AbstractSystem, grid: Grid) -> None:
-    fields = {f for f in system.__dataclass_fields__ if not _is_static(system, f)}
+    fields = system.sweepable()
     for n in grid.names:
         if n not in fields:
             raise ValueError(
@@ -178,10 +219,6 @@ def _check_fields(system: AbstractSystem, grid: Grid) -> None:
                 f"sweepable fields: {sorted(fields)}"
             )
     check_ranges(type(system).__name__, system.param_ranges, grid.values)
-
-
-def _is_static(system, name: str) -> bool:
-    return bool(system.__dataclass_fields__[name].metadata.get("static", False))
 
 
 def _as_dict(out: Trajectory | Mapping[str, Array]) -> dict[str, Array]:
@@ -219,31 +256,59 @@ def _dataset(flat: dict[str, np.ndarray], grid: Grid, seeds: int, owner: str) ->
     return ds
 
 
-def _fingerprint(fn, system, grid: Grid, key, seeds: int, chunk_size: int) -> str:
-    h = hashlib.sha256()
-    h.update(type(system).__qualname__.encode())
-    h.update(getattr(fn, "__qualname__", repr(fn)).encode())
+_ROLES = ("member function", "system", "grid values", "grid dims", "key", "seeds", "version")
+
+
+def _describe(fn, system, grid, key, seeds, chunk_size, version, unhashable) -> dict:
+    """What the manifest says about a sweep, for people (and for naming what changed)."""
+    fields = {}
+    for name in system.__dataclass_fields__:
+        v = getattr(system, name)
+        fields[name] = _short(v)
+    closure = {}
     code = getattr(fn, "__code__", None)
-    if code is not None:
-        h.update(code.co_code)
-        h.update(repr(code.co_consts).encode())
-    # Values a closure captured (save times, tolerances) change results: hash them too.
-    for cell in getattr(fn, "__closure__", None) or ():
+    for name, cell in zip(getattr(code, "co_freevars", ()), fn.__closure__ or (), strict=False):
         try:
-            v = cell.cell_contents
+            closure[name] = _short(cell.cell_contents)
         except ValueError:
-            continue
-        if isinstance(v, int | float | str | bool | np.ndarray | jax.Array):
-            h.update(np.asarray(v).tobytes() if not isinstance(v, str) else v.encode())
-    for leaf in jax.tree_util.tree_leaves(system):
-        h.update(np.asarray(leaf).tobytes())
-    for n, v in grid.values.items():
-        h.update(n.encode())
-        h.update(v.tobytes())
-    h.update(str(grid.dims).encode())
-    h.update(np.asarray(jax.random.key_data(key)).tobytes())
-    h.update(f"{seeds}/{chunk_size}".encode())
-    return h.hexdigest()
+            pass
+    return {
+        "function": f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}",
+        "function captures": closure,
+        "system": f"{type(system).__module__}.{type(system).__qualname__}",
+        "system fields": fields,
+        "grid": {"dims": list(grid.dims), "shape": list(grid.shape)}
+        | {n: _short(v) for n, v in grid.values.items()},
+        "seeds": int(seeds),
+        "key": np.asarray(jax.random.key_data(key) if _typed(key) else key).tolist(),
+        "chunk_size": int(chunk_size),
+        "version": version,
+        "jaxdyn": _jaxdyn_version(),
+        "unverified": list(unhashable),
+    }
+
+
+def _typed(key) -> bool:
+    return jax.dtypes.issubdtype(getattr(key, "dtype", np.float32), jax.dtypes.prng_key)
+
+
+def _short(v: Any) -> Any:
+    if isinstance(v, bool | int | float | str) or v is None:
+        return v
+    if isinstance(v, np.ndarray | jax.Array) and not isinstance(v, jax.core.Tracer):
+        a = np.asarray(v)
+        if a.size <= 8:
+            return a.tolist()
+        return f"{a.dtype}{list(a.shape)} sha256:{hashlib.sha256(a.tobytes()).hexdigest()[:12]}"
+    if callable(v):
+        return getattr(v, "__qualname__", type(v).__qualname__)
+    return type(v).__qualname__
+
+
+def _jaxdyn_version() -> str:
+    from jaxdyn import __version__
+
+    return __version__
 
 
 def status_counts(ds: xr.Dataset) -> dict[str, int]:
@@ -252,4 +317,4 @@ def status_counts(ds: xr.Dataset) -> dict[str, int]:
     return {name: int(np.sum(st == i)) for i, name in enumerate(STATUS_NAMES)}
 
 
-__all__ = ["sweep", "status_counts", "MemberFn", "PyTree"]
+__all__ = ["MemberFn", "member_key", "status_counts", "sweep"]

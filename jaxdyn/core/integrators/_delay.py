@@ -6,7 +6,8 @@ A delay system obeys
     y(t) = φ(t),                                          t <= t0,
 
 with delays τ_i >= 0 (constant, or state-dependent τ_i(t, y)) and a history φ.
-diffrax has no DDE support, so :func:`simulate_delay` implements the *method of steps*
+diffrax has no DDE support, so :func:`integrate_delay` (what :func:`jaxdyn.simulate` runs
+for an :class:`~jaxdyn.AbstractDDE`) implements the *method of steps*
 on a fixed grid t_n = t0 + n h (Bellen & Zennaro, "Numerical Methods for Delay
 Differential Equations", OUP 2003, ch. 3-4):
 
@@ -44,40 +45,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike
 
-from .simulate import STATUS_FAILED, STATUS_NONFINITE, STATUS_OK, Trajectory
-from .system import AbstractSystem
-
-
-class AbstractDelaySystem(AbstractSystem):
-    """A System whose drift also receives lagged states.
-
-    Subclasses implement:
-
-    * ``delays(t, y) -> Float[Array, " d"]``: the delays τ_i >= 0, usually fields of the
-      system (then traced: sweepable, differentiable); may depend on ``(t, y)``;
-    * ``drift(t, y, y_delayed, args)``: the right-hand side, with ``y_delayed[i]`` =
-      y(t - τ_i), shape ``(d, *y.shape)``;
-    * optionally ``history(t)``: the initial function φ(t) for t <= t0 (default: the
-      constant ``initial_state(None)``).
-
-    Solve with :func:`simulate_delay`.
-    """
-
-    #: static upper bound on the delays, sizing the history buffer when the delays are
-    #: traced (e.g. inside a sweep); ``simulate_delay(max_delay=...)`` overrides it.
-    max_delay: ClassVar[float | None] = None
-
-    def delays(self, t: ArrayLike, y: Array) -> Float[Array, " d"]:
-        raise NotImplementedError
-
-    def drift(self, t: ArrayLike, y: Array, y_delayed: Array, args: Any = None) -> Array:  # type: ignore[override]
-        raise NotImplementedError
-
-    def history(self, t: ArrayLike) -> Array:
-        """φ(t) for t <= t0; default: constant ``initial_state(None)``."""
-        return jnp.asarray(self.initial_state(None), dtype=float)
+from .._system import AbstractDDE, check_int
+from .._trajectory import STATUS_FAILED, STATUS_NONFINITE, STATUS_OK, Trajectory
+from ._problem import Problem
 
 
 class ClassicRK4(dfx.AbstractERK):
@@ -127,43 +99,29 @@ def _concrete(x) -> bool:
     return not any(isinstance(v, jax.core.Tracer) for v in jax.tree_util.tree_leaves(x))
 
 
-def simulate_delay(
-    system: AbstractDelaySystem,
-    t1: float,
+def integrate_delay(
+    system: AbstractDDE,
+    p: Problem,
     *,
-    t0: float = 0.0,
-    y0: ArrayLike | None = None,
-    key: PRNGKeyArray | None = None,
-    ts: ArrayLike | None = None,
-    observable: Callable[[Array, Array], Any] | None = None,
-    dt: float | None = None,
     history: Callable[[Array], Array] | None = None,
     max_delay: float | None = None,
-    solver: dfx.AbstractSolver | None = None,
     overlap_iters: int | None = None,
     align: bool = False,
-    args: Any = None,
 ) -> Trajectory:
-    """Integrate a delay system from ``t0`` to ``t1`` by the method of steps.
+    """Integrate a delay system by the method of steps.
 
-    Args:
-        system: an :class:`AbstractDelaySystem`.
-        t1: final time (> t0, a Python number: it fixes the number of steps).
-        t0: initial time.
-        y0: y(t0); default ``history(t0)`` (a jump at t0 is allowed).
-        key: if given (and ``history`` is not), the history is the constant
-            ``system.initial_state(key)``.
-        ts: save times in [t0, t1] (concrete, sorted); default only ``t1``.
-        observable: ``observable(t, y) -> pytree`` saved instead of the state.
-        dt: step; rounded down so that a whole number of steps reaches ``t1``. Default
-            ``system.default_dt``.
-        history: φ(t) for t <= t0; default ``system.history``.
+    ``t0``, ``t1``, ``dt`` and the save times must be concrete (they fix the number of
+    steps); ``dt`` is rounded down so that a whole number of steps reaches ``t1`` (default
+    ``system.default_dt``). The default solver is :class:`ClassicRK4`; any explicit diffrax
+    ODE solver (Euler, Midpoint, Heun, Bosh3, Tsit5, ...) is accepted.
+
+    Options:
+        history: φ(t) for t <= t0. Default ``system.history``, or, when a key is given,
+            the constant (random) initial state drawn from it.
         max_delay: static bound sizing the history buffer. Default: the system's class
             variable ``max_delay``, else the concrete delays at t0. Required when the
             delays are traced (vmap/sweep over them) and the class declares no bound.
             A delay outside [0, max_delay] during the solve gives ``status == 3``.
-        solver: an explicit diffrax ODE solver (Euler, Midpoint, Heun, Bosh3, Tsit5, ...);
-            default :class:`ClassicRK4`.
         overlap_iters: corrector iterations for steps longer than a delay. Default: 0
             when every (concrete) delay is >= dt, else 1 (applied only when needed,
             through ``lax.cond``; under ``vmap`` over the delay both branches run, so pass
@@ -173,22 +131,17 @@ def simulate_delay(
             The derivative discontinuities of a non-smooth history then fall on the grid
             and RK4 keeps order 4 for any (traced, vmapped) constant delay. Members whose
             step is longer than ``dt`` finish early and integrate a little past ``t1``.
-        args: passed to ``drift``.
 
-    Returns:
-        A :class:`~jaxdyn.core.simulate.Trajectory`; ``num_steps`` is the number of steps,
-        ``status`` 0 ok, 2 non-finite, 3 a delay outside [0, max_delay].
+    Returns a :class:`~jaxdyn.Trajectory`; ``num_steps`` is the number of steps,
+    ``status`` 0 ok, 2 non-finite, 3 a delay outside [0, max_delay].
     """
-    if not isinstance(system, AbstractDelaySystem):
-        raise TypeError(f"system must be an AbstractDelaySystem, got {type(system).__name__}")
+    t0, t1, dt, args, solver = p.t0, p.t1, p.dt, p.args, p.solver
     if not (_concrete(t0) and _concrete(t1)):
-        raise ValueError("simulate_delay needs concrete t0 and t1 (they fix the step count)")
+        raise ValueError("a delay system needs concrete t0 and t1 (they fix the step count)")
     t0, t1 = float(t0), float(t1)
-    if not t1 > t0:
-        raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
     dt = system.default_dt if dt is None else dt
     if not _concrete(dt) or not float(dt) > 0:
-        raise ValueError(f"dt must be a positive Python number, got {dt}")
+        raise ValueError(f"dt must be a positive Python number for a delay system, got {dt}")
     n_steps = max(1, math.ceil((t1 - t0) / float(dt) - 1e-9))
     h = (t1 - t0) / n_steps
     solver = ClassicRK4() if solver is None else solver
@@ -196,17 +149,25 @@ def simulate_delay(
         solver, dfx.AbstractImplicitSolver | dfx.AbstractSRK
     ):
         raise TypeError(f"solver must be an explicit diffrax ODE solver, got {solver!r}")
+    if not isinstance(align, bool):
+        raise TypeError(f"align must be True or False, got {align!r}")
+    if overlap_iters is not None:
+        overlap_iters = check_int("overlap_iters", overlap_iters, 0, 100)
 
+    y0 = jnp.asarray(p.y0, dtype=float)
     if history is None:
-        if key is not None:
-            const = jnp.asarray(system.initial_state(key), dtype=float)
+        if p.key is not None:
+            const = y0
             history = lambda t: const
         else:
             history = system.history
-    y0 = history(jnp.asarray(t0)) if y0 is None else y0
-    y0 = jnp.asarray(y0, dtype=float)
+    elif not callable(history):
+        raise TypeError(f"history must be a function of t, got {type(history).__name__}")
 
-    tau0 = jnp.atleast_1d(system.delays(jnp.asarray(t0), y0))
+    # Delays that are concrete fields stay concrete under an outer jit: evaluate them at
+    # trace time, so that their value (not only a bound) sizes the buffer.
+    with jax.ensure_compile_time_eval():
+        tau0 = jnp.atleast_1d(system.delays(jnp.asarray(t0), y0))
     if tau0.ndim != 1:
         raise ValueError(f"delays must return a 1-D array, got shape {tau0.shape}")
     concrete_tau = _concrete(tau0)
@@ -215,12 +176,12 @@ def simulate_delay(
     if max_delay is None:
         if not concrete_tau:
             raise ValueError(
-                f"{type(system).__name__}: the delays are traced, so simulate_delay needs a "
+                f"{type(system).__name__}: the delays are traced, so simulate needs a "
                 "static max_delay= (an upper bound on every delay)"
             )
         max_delay = float(np.max(np.asarray(tau0)))
-    if not max_delay >= 0:
-        raise ValueError(f"max_delay must be >= 0, got {max_delay}")
+    if not (isinstance(max_delay, int | float) and np.isfinite(max_delay) and max_delay >= 0):
+        raise ValueError(f"max_delay must be a finite number >= 0, got {max_delay!r}")
     if concrete_tau and (np.any(np.asarray(tau0) < 0) or np.any(np.asarray(tau0) > max_delay)):
         raise ValueError(f"delays must lie in [0, max_delay={max_delay}], got {np.asarray(tau0)}")
     dt_f = float(dt)
@@ -234,13 +195,9 @@ def simulate_delay(
     # most on its left end, which the buffer holds), so the current-step branch is dead.
     no_overlap = concrete_tau and bool(np.min(np.asarray(tau0)) >= h_c)
 
-    if not _concrete(ts):
-        raise ValueError("ts must be concrete (a NumPy array), not a traced array")
-    ts_np = np.asarray([t1] if ts is None else ts, dtype=float)
-    if ts_np.ndim != 1 or ts_np.size == 0:
-        raise ValueError("ts must be a concrete, non-empty 1-D array of save times")
-    if np.any(np.diff(ts_np) < 0) or ts_np[0] < t0 - 1e-12 or ts_np[-1] > t1 + 1e-9 * abs(t1):
-        raise ValueError(f"ts must be sorted and lie in [t0={t0}, t1={t1}]")
+    if p.concrete_ts is None:
+        raise ValueError("a delay system needs concrete save times ts (a NumPy array)")
+    ts_np = p.concrete_ts
     # Each save time is interpolated inside the step that contains it; bound the number
     # of save times per step (an aligned step may reach 2 dt).
     if align:
@@ -253,12 +210,12 @@ def simulate_delay(
     ts_j = jnp.asarray(ts_np)
     n_save = ts_np.size
 
-    obs = (lambda t, y: y) if observable is None else observable
+    obs = lambda t, y: p.save(t, y, args)
     M = int(math.ceil(max_delay / h)) + 3
     shape = y0.shape
     hist_v = jax.vmap(history)
 
-    def _run(system: AbstractDelaySystem, y0: Array) -> Trajectory:
+    def _run(system: AbstractDDE, y0: Array) -> Trajectory:
         # One compiled program for the whole solve (set-up included).
         if align:
             tau_a = jnp.atleast_1d(system.delays(jnp.asarray(t0), y0))[0]
@@ -386,4 +343,4 @@ def simulate_delay(
     return eqx.filter_jit(_run)(system, y0)
 
 
-__all__ = ["AbstractDelaySystem", "ClassicRK4", "hermite", "simulate_delay"]
+__all__ = ["ClassicRK4", "hermite", "integrate_delay"]
