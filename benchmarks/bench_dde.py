@@ -1,4 +1,4 @@
-"""DDE solvers on Mackey-Glass: jaxdyn (simulate_delay) vs jitcdde vs ddeint.
+"""DDE solvers on Mackey-Glass: jaxdyn (simulate on a delay system) vs jitcdde vs ddeint.
 
     x'(t) = 0.2 x(t-τ) / (1 + x(t-τ)^10) - 0.1 x(t),   x = 1.2 for t <= 0,   t in [0, 200]
 
@@ -34,13 +34,13 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import machine, table, timeit, write  # noqa: E402
-from jaxdyn.core.delay import AbstractDelaySystem, simulate_delay  # noqa: E402
+from jaxdyn import AbstractDDE, simulate  # noqa: E402
 
 T1 = 200.0
 TS = np.arange(20.0, T1 + 1e-9, 1.0)
 
 
-class MackeyGlass(AbstractDelaySystem):
+class MackeyGlass(AbstractDDE):
     tau: jax.Array
     max_delay = 20.0
 
@@ -60,7 +60,7 @@ class MackeyGlass(AbstractDelaySystem):
 
 def jaxdyn_solver(dt: float, align: bool = True):
     def solve(tau):
-        traj = simulate_delay(MackeyGlass(tau), T1, ts=TS, dt=dt, overlap_iters=0, align=align)
+        traj = simulate(MackeyGlass(tau), T1, ts=TS, dt=dt, overlap_iters=0, align=align)
         return traj.ys[:, 0]
 
     return jax.jit(solve), jax.jit(jax.vmap(solve))

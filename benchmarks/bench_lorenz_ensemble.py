@@ -44,10 +44,8 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from jaxdyn.core.grid import Grid  # noqa: E402
-from jaxdyn.core.simulate import simulate  # noqa: E402
-from jaxdyn.core.sweep import sweep  # noqa: E402
-from jaxdyn.systems.lorenz import Lorenz  # noqa: E402
+from jaxdyn import Grid, simulate, sweep  # noqa: E402
+from jaxdyn.systems import Lorenz  # noqa: E402
 
 SIGMA, BETA, T1, DT, TOL = 10.0, 8.0 / 3.0, 1.0, 1e-3, 1e-8
 MODES = ("fixed", "adaptive")

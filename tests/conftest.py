@@ -4,6 +4,8 @@ import os
 # sharding real on a one-CPU machine. Must be set before jax is imported.
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# The CLI persists compiled programs across processes; tests must not write to ~/.cache.
+os.environ.setdefault("JAXDYN_NO_COMPILATION_CACHE", "1")
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

@@ -15,11 +15,21 @@ from jaxdyn.analysis.stability import (
     oscillation_amplitude,
     oscillation_period,
 )
-from jaxdyn.core.delay import simulate_delay
-from jaxdyn.core.grid import Grid
-from jaxdyn.core.sweep import sweep
+from jaxdyn import Grid, simulate, sweep
+from jaxdyn.systems import RepressionABM, runaway_observables, small_world
 from jaxdyn.systems.replicator import DelayedReplicator, alarm
-from jaxdyn.systems.repression_abm import RepressionABM, small_world
+
+
+def run_abm(model, key, steps):
+    """Per-step radical fraction and the final runaway flag and time of one ABM run."""
+    ys = simulate(
+        model, float(steps), key=key, ts=np.arange(1.0, steps + 1.0), observable=runaway_observables
+    ).ys
+    return {
+        "radical": ys["radical"],
+        "runaway": ys["runaway"][-1],
+        "runaway_time": ys["runaway_time"][-1],
+    }
 
 
 def test_closed_form_threshold():
@@ -73,7 +83,7 @@ def test_onset_matches_simulation_across_steepness(key):
     ts = np.arange(1000.0, 1200.0 + 1e-9, 0.25)
 
     def member(sys, k):
-        traj = simulate_delay(sys, 1200.0, ts=ts, dt=0.05, max_delay=2.0, overlap_iters=0)
+        traj = simulate(sys, 1200.0, ts=ts, dt=0.05, max_delay=2.0, overlap_iters=0)
         return {"amp": 0.5 * (jnp.max(traj.ys) - jnp.min(traj.ys)), "status": traj.status}
 
     ds = sweep(member, base, grid, key=key, progress=False)
@@ -93,7 +103,7 @@ def test_supercritical_sqrt_law_and_onset_period():
 
     def run(tau):
         s = eqx.tree_at(lambda m: m.tau, sys, tau)
-        return simulate_delay(s, t1, ts=ts, dt=0.05, max_delay=2.0, overlap_iters=0).ys
+        return simulate(s, t1, ts=ts, dt=0.05, max_delay=2.0, overlap_iters=0).ys
 
     ys = np.asarray(jax.jit(jax.vmap(run))(jnp.asarray(tc * factors)))
     amp = oscillation_amplitude(ys, axis=1)
@@ -120,26 +130,26 @@ def test_small_world_graph(key):
 def test_runaway_detection_is_exact(key):
     # Everyone radical and peer benefit above any punishment: r = 1 at every step, so the
     # runaway is detected at the end of the first window.
-    m = RepressionABM("reactive", 3.0, peer=2.0, initial_radical=1.0, steps=60)
-    out = m.run(key)
+    m = RepressionABM("reactive", 3.0, peer=2.0, initial_radical=1.0)
+    out = run_abm(m, key, 60)
     assert float(out["runaway"]) == 1.0
     assert int(out["runaway_time"]) == m.runaway_window - 1
     np.testing.assert_allclose(np.asarray(out["radical"]), 1.0)
 
 
 def test_fixed_policy_ignores_delay(key):
-    m = RepressionABM("fixed", 20.0, steps=300)
-    out = m.run(key)
+    m = RepressionABM("fixed", 20.0)
+    out = run_abm(m, key, 300)
     assert float(out["runaway"]) == 0.0
     assert float(jnp.mean(out["radical"][50:])) == pytest.approx(float(m.p_fixed), abs=0.02)
 
 
 def test_reactive_runaway_needs_delay():
     keys = jax.random.split(jax.random.PRNGKey(1), 8)
-    m = RepressionABM("reactive", steps=400)
+    m = RepressionABM("reactive")
 
     def rate(delay):
-        run = lambda k: eqx.tree_at(lambda s: s.delay, m, delay).run(k)["runaway"]
+        run = lambda k: run_abm(eqx.tree_at(lambda s: s.delay, m, delay), k, 400)["runaway"]
         return jax.vmap(run)(keys).mean()
 
     rates = np.asarray(jax.jit(jax.vmap(rate))(jnp.array([0.0, 12.0])))
@@ -163,7 +173,7 @@ def test_architecture_hierarchy():
 
     def rates(arch, delays):
         m = RepressionABM(arch)
-        run = lambda d, k: eqx.tree_at(lambda s: s.delay, m, d).run(k)["runaway"]
+        run = lambda d, k: run_abm(eqx.tree_at(lambda s: s.delay, m, d), k, 800)["runaway"]
         f = jax.vmap(lambda d: jax.vmap(lambda k: run(d, k))(keys).mean())
         return np.asarray(jax.jit(f)(jnp.asarray(delays, dtype=float)))
 

@@ -11,6 +11,7 @@ negative log-likelihood.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 
 import equinox as eqx
@@ -113,20 +114,26 @@ def fit(
         curvature: compute the Hessian and Laplace standard errors at the optimum.
         progress: show a progress bar with the loss.
     """
+    if not callable(loss):
+        raise TypeError(f"loss must be a function of the model, got {type(loss).__name__}")
     fields = tuple(fields)
     if not fields:
         raise ValueError("fields must name at least one field to fit")
     for f in fields:
         if not hasattr(model, f):
             raise ValueError(f"{type(model).__name__} has no field {f!r} to fit")
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
     transforms = dict(transforms or {})
     unknown = set(transforms) - set(fields)
     if unknown:
         raise ValueError(f"transforms given for fields that are not fitted: {sorted(unknown)}")
     tf = {f: transforms.get(f, Identity()) for f in fields}
     optimizer = optimizer or optax.adam(0.05)
+    if not isinstance(optimizer, optax.GradientTransformation):
+        raise TypeError(f"optimizer must be an optax GradientTransformation, got {optimizer!r}")
+    for f in fields:
+        _warn_at_boundary(f, tf[f], getattr(model, f))
 
     where = lambda m: [getattr(m, f) for f in fields]
 
@@ -163,6 +170,27 @@ def fit(
         if bool(jnp.all(jnp.isfinite(diag)) & jnp.all(diag > 0)):
             stderr = unravel(jnp.sqrt(diag))
     return FitResult(build(params), params, history, hessian, stderr)
+
+
+def _warn_at_boundary(name: str, transform: AbstractTransform, value) -> None:
+    """A constrained start on the boundary maps to an infinite unconstrained coordinate,
+    where the gradient vanishes: the optimiser would never move it. Say so."""
+    if isinstance(transform, Positive):
+        edges = (0.0,)
+    elif isinstance(transform, Interval):
+        edges = (transform.low, transform.high)
+    else:
+        return
+    v = np.asarray(value, dtype=float)
+    for edge in edges:
+        if np.any(v == edge) or (isinstance(transform, Positive) and np.any(v <= 0)):
+            warnings.warn(
+                f"fit: parameter {name!r} starts at {float(np.min(v))!r}, the boundary of "
+                f"{type(transform).__name__}: its gradient vanishes there and it would not "
+                "move; start it inside the constraint",
+                stacklevel=3,
+            )
+            return
 
 
 def _hessian(f: Callable[[Array], Array], x: Array) -> Array:

@@ -59,7 +59,10 @@ class Grid:
 
 
 def _column(name: str, v: ArrayLike) -> np.ndarray:
-    arr = np.asarray(v, dtype=float)
+    try:
+        arr = np.asarray(v, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"grid axis {name!r} must hold numbers, got {v!r}") from None
     if arr.ndim == 0:
         arr = arr[None]
     if arr.ndim != 1:

@@ -113,6 +113,8 @@ def _check_time(name: str, value: Any) -> Any:
         if jnp.ndim(value) != 0:
             raise ValueError(f"{name} must be a scalar, got shape {jnp.shape(value)}")
         return value
+    if isinstance(value, str | bytes) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a number, got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
