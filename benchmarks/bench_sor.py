@@ -156,18 +156,27 @@ def _sparse_poisson(m: int) -> sp.csr_matrix:
 
 def bench_online(repeat: int) -> dict:
     """Iteration-table precompute and the online loop at the quick experiment's sizes."""
-    from jaxdyn.experiments.learning_to_relax import _COMMON, shifted_sequence
+    from jaxdyn.experiments.learning_to_relax import PRESETS, shifted_sequence
 
-    m, n, K, seeds = _COMMON["m"], 400, _COMMON["n_omegas"], 8
-    omegas = jnp.linspace(_COMMON["omega_min"], _COMMON["omega_max"], K)
-    diags, offs, rhs, ctx, _ = shifted_sequence(jax.random.PRNGKey(0), m, n, 0.0, 1.5)
-    table = jax.jit(lambda: iteration_table(m, diags, offs, rhs, omegas, max_iter=500))
+    cfg = PRESETS["quick"]
+    m, n, K, seeds = cfg.m, 400, cfg.n_omegas, 8
+    omegas = jnp.linspace(cfg.omega_min, cfg.omega_max, K)
+    diags, offs, rhs, ctx, _ = shifted_sequence(
+        jax.random.PRNGKey(0), m, n, cfg.shift_min, cfg.shift_max
+    )
+    table = jax.jit(
+        lambda: iteration_table(m, diags, offs, rhs, omegas, tol=cfg.tol, max_iter=cfg.max_iter)
+    )
     t0 = time.perf_counter()
     costs = jax.block_until_ready(table())
     first = time.perf_counter() - t0
     t_table = _common.timeit(lambda: jax.block_until_ready(table()), repeat=1, warmup=0)
-    losses = costs / 500.0
-    learners = [TsallisINF(K), Exp3(K), ChebCB(K, (0.0, 1.5), degree=3, gamma0=100.0)]
+    losses = costs / cfg.max_iter
+    learners = [
+        TsallisINF(K),
+        Exp3(K),
+        ChebCB(K, (cfg.shift_min, cfg.shift_max), degree=cfg.cheb_degree, gamma0=cfg.cheb_gamma0),
+    ]
     keys = jax.random.split(jax.random.PRNGKey(1), seeds)
 
     @jax.jit

@@ -8,9 +8,11 @@ import pytest
 from jaxdyn.solvers.bandits import (
     ChebCB,
     Exp3,
+    IWState,
     TsallisINF,
     chebyshev_features,
     regret_curves,
+    regret_exponent,
     run_online,
 )
 
@@ -48,12 +50,10 @@ def test_same_key_same_choices(bernoulli_losses):
 
 def test_tsallis_weights_solve_the_ftrl_problem():
     """w = argmin <w, L> - Σ 4 sqrt(w_i)/η on the simplex: L_i - 2/(η sqrt(w_i)) is constant."""
-    from jaxdyn.solvers.bandits import _IWState
-
     learner = TsallisINF(30)
     L = jax.random.uniform(jax.random.PRNGKey(2), (30,), maxval=40.0)
     t = 99
-    w = learner.probs(_IWState(L, jnp.asarray(t)), None)
+    w = learner.probs(IWState(L, jnp.asarray(t)), None)
     eta = 2.0 / np.sqrt(t + 1)
     assert float(jnp.sum(w)) == pytest.approx(1.0, abs=1e-12)
     kkt = np.asarray(L - 2.0 / (eta * jnp.sqrt(w)))
@@ -65,10 +65,8 @@ def test_tsallis_weights_solve_the_ftrl_problem():
 
 def test_exp3_probabilities():
     learner = Exp3(4)
-    from jaxdyn.solvers.bandits import _IWState
-
     L = jnp.array([0.0, 1.0, 2.0, 3.0])
-    p = learner.probs(_IWState(L, jnp.asarray(9)), None)
+    p = learner.probs(IWState(L, jnp.asarray(9)), None)
     eta = np.sqrt(2 * np.log(4) / (4 * 10))
     expected = np.exp(-eta * np.asarray(L)) / np.exp(-eta * np.asarray(L)).sum()
     np.testing.assert_allclose(p, expected, rtol=1e-12)
@@ -110,6 +108,17 @@ def test_regret_curves_small_example():
     np.testing.assert_allclose(r["vs_oracle"], [2, 5, 5])
 
 
+def test_regret_exponent_recovers_a_power_law():
+    t = np.arange(1, 2001)
+    assert regret_exponent(3.0 * t**0.5) == pytest.approx(0.5, abs=1e-12)
+    assert regret_exponent(7.0 * t) == pytest.approx(1.0, abs=1e-12)
+    # only t >= T/10 is fitted: a different law before it does not matter
+    early = np.where(t < 200, 50.0 * t**0.9, 4.0 * t**0.7)
+    assert regret_exponent(early) == pytest.approx(0.7, abs=1e-12)
+    # a learner ahead of its comparator at T has no growth to fit
+    assert regret_exponent(-1.0 * t) is None
+
+
 def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="n_arms"):
         TsallisINF(1)
@@ -117,3 +126,7 @@ def test_bad_inputs_raise():
         ChebCB(3, (1.0, 0.0))
     with pytest.raises(ValueError, match="arms"):
         run_online(Exp3(3), jnp.zeros((10, 4)), jax.random.PRNGKey(0))
+    with pytest.raises(ValueError, match="regret"):
+        regret_exponent(np.ones((3, 3)))
+    with pytest.raises(ValueError, match="tail"):
+        regret_exponent(np.arange(1.0, 10.0), tail=1.0)

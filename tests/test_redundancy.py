@@ -2,12 +2,15 @@
 
 from functools import partial
 
+import diffrax as dfx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.linalg
 
+from jaxdyn import Grid, simulate, sweep
+from jaxdyn.analysis.averages import burn_in_saves, time_average
 from jaxdyn.analysis.graphs import (
     algebraic_connectivity,
     check_laplacian,
@@ -21,19 +24,33 @@ from jaxdyn.analysis.graphs import (
     ring_laplacian,
     star_laplacian,
 )
-from jaxdyn.core.grid import Grid
-from jaxdyn.core.sweep import sweep
 from jaxdyn.systems.redundancy import (
     LogisticRegression,
     Quadratic,
     RedundantGradientNetwork,
     contraction_bounds,
+    errors,
     logistic_data,
     quadratic_theory,
-    time_averaged_errors,
 )
 
 H_GENERAL = jnp.array([[1.0, 0.3], [0.3, 2.0]])
+
+
+def time_averaged_errors(system, key, *, t_burn, t_avg, dt, every, solver=None):
+    """Start at the optimum, burn in, time-average the errors over saves on the step grid
+    (Heun by default: for additive noise its stationary bias is only O((a dt)²))."""
+    t1, ts = burn_in_saves(dt, t_burn, t_avg, every)
+    traj = simulate(
+        system,
+        t1,
+        key=key,
+        ts=ts,
+        dt=dt,
+        solver=solver or dfx.Heun(),
+        observable=lambda t, y: errors(y, system.objective.x_star),
+    )
+    return {**time_average(traj), "status": traj.status}
 
 
 # ----------------------------------------------------------------------------- graphs
@@ -119,9 +136,30 @@ def test_input_validation():
         LogisticRegression(jnp.ones((3, 2)), jnp.ones(3), reg=0.0)
     with pytest.raises(TypeError, match="AbstractObjective"):
         RedundantGradientNetwork(lap, jnp.zeros(2))
-    sys = RedundantGradientNetwork(lap, obj)
     with pytest.raises(ValueError, match="scheme"):
-        time_averaged_errors(sys, jax.random.PRNGKey(0), t_burn=1, t_avg=1, dt=0.1, scheme="rk")
+        quadratic_theory(lap, jnp.eye(2), 1.0, 0.5, dt=0.1, scheme="rk")
+    with pytest.raises(ValueError, match="dt"):
+        burn_in_saves(0.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="t_burn"):
+        burn_in_saves(0.1, -1.0, 1.0)
+    with pytest.raises(ValueError, match="t_avg"):
+        burn_in_saves(0.1, 1.0, 0.0)
+    with pytest.raises(ValueError, match="every"):
+        burn_in_saves(0.1, 1.0, 1.0, every=0)
+
+
+def test_burn_in_saves_lie_on_the_step_grid():
+    t1, ts = burn_in_saves(0.01, 1.0, 0.5, every=10)
+    # 100 burn-in steps, then 5 saves 10 steps apart; the run ends at the last save
+    np.testing.assert_allclose(ts, 0.01 * (100 + 10 * np.arange(1, 6)), rtol=1e-15)
+    assert t1 == pytest.approx(1.5, rel=1e-15)
+    np.testing.assert_allclose(ts / 0.01, np.round(ts / 0.01), atol=1e-9)
+    # at least one save, however short the average
+    assert len(burn_in_saves(0.1, 0.0, 1e-6)[1]) == 1
+    # averaging a trajectory of the linear ramp y = t gives its mean save time
+    sys = RedundantGradientNetwork(ring_laplacian(4), Quadratic(jnp.zeros(2)), sigma=0.0)
+    traj = simulate(sys, t1, key=jax.random.PRNGKey(0), ts=ts, dt=0.01, observable=lambda t, y: t)
+    assert float(time_average(traj)) == pytest.approx(float(np.mean(ts)), rel=1e-12)
 
 
 def test_drift_is_gradient_plus_diffusive_coupling(key):
@@ -260,6 +298,10 @@ def test_bounds_exact_for_isotropic_quadratic():
 
 
 def _seed_stats(values):
+    """Mean and standard error over the seeds (a ``seed`` dimension, or the leading axis)."""
+    if hasattr(values, "dims"):
+        n = values.sizes["seed"]
+        return values.mean("seed").values, values.std("seed", ddof=1).values / np.sqrt(n)
     v = np.asarray(values)
     return v.mean(axis=0), v.std(axis=0, ddof=1) / np.sqrt(v.shape[0])
 
@@ -281,21 +323,21 @@ def test_simulated_quadratic_errors_match_exact_theory():
 
     ks = [0.0, 2.0]
     ds = sweep(fn, base, Grid.product(k=ks), seeds=24, key=jax.random.PRNGKey(7), progress=False)
-    assert int(np.asarray(ds["status"]).max()) == 0
-    for i, k in enumerate(ks):
+    assert int(ds["status"].max()) == 0
+    for k in ks:
         th = quadratic_theory(lap, H_GENERAL, k, 0.7, dt=dt, scheme="heun")
         for name, ref in (
             ("mean_err", th["mean"]),
             ("spread", th["spread"]),
             ("node_err", th["node"]),
         ):
-            mean, se = _seed_stats(ds[name].values[i])
+            mean, se = _seed_stats(ds[name].sel(k=k))
             ref = np.asarray(ref)
             assert np.all(4 * se < 0.3 * ref), (name, k, se / ref)
             assert np.all(np.abs(mean - ref) < 4 * se), (name, k, mean, ref, se)
     # the Heun chain is within 1% of the SDE here, so the SDE theory holds too
     th_sde = quadratic_theory(lap, H_GENERAL, 2.0, 0.7)
-    mean, se = _seed_stats(ds["spread"].values[1])
+    mean, se = _seed_stats(ds["spread"].sel(k=2.0))
     assert abs(mean - float(th_sde["spread"])) < 4 * se + 0.01 * float(th_sde["spread"])
 
 
@@ -335,7 +377,7 @@ def test_simulated_euler_chain_matches_its_exact_stationary_values():
     out = jax.jit(
         jax.vmap(
             lambda kk: time_averaged_errors(
-                sys, kk, t_burn=8.0, t_avg=300.0, dt=dt, every=2, scheme="euler"
+                sys, kk, t_burn=8.0, t_avg=300.0, dt=dt, every=2, solver=dfx.Euler()
             )
         )
     )(jax.random.split(jax.random.PRNGKey(5), 16))
@@ -369,21 +411,20 @@ def test_simulated_quadratic_high_precision_ring():
 
 @pytest.mark.slow
 def test_experiment_runs_tiny(tmp_path):
-    from jaxdyn.experiments.registry import run_experiment
+    from jaxdyn.experiments import run_experiment
 
-    payload = run_experiment(
-        "redundancy",
-        tmp_path,
-        quick=True,
-        overrides=["graphs=ring,star", "k=0,1", "sigma=1.0", "seeds=3", "t_avg=3", "t_burn=1"],
-    )
+    payload = run_experiment("redundancy", tmp_path, preset="tiny", quiet=True)
     res = payload["results"]
-    assert sorted(payload["figures"]) == [
+    assert sorted(f for f in payload["files"] if f.endswith(".png")) == [
         "redundancy_collapse.png",
         "redundancy_logistic.png",
         "redundancy_vs_k.png",
     ]
+    assert "redundancy_summary.npz" in payload["files"]
     assert all(s["ok"] == 6 for s in res["status"].values())  # 2 k x 1 sigma x 3 seeds
     assert res["lambda_1"]["ring"] == pytest.approx(2 - 2 * np.cos(2 * np.pi / 8), rel=1e-5)
     assert res["lambda_1"]["star"] == pytest.approx(1.0, rel=1e-5)
     assert (tmp_path / "results.json").exists()
+    # a second run into the same directory resumes every sweep from its store
+    again = run_experiment("redundancy", tmp_path, preset="tiny", quiet=True)
+    assert len(again["resumed"]) == 4 and again["results"] == res

@@ -10,8 +10,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import scipy.linalg
 
-from jaxdyn.core.simulate import simulate
+from jaxdyn import simulate
 from jaxdyn.solvers.sor import (
     Dense,
     Stencil5,
@@ -224,11 +225,19 @@ def test_bad_inputs_raise():
 # ---- Crank-Nicolson heat-equation instances ----
 
 
+def _heat_instances(heat, u0, n):
+    """States u^1..u^n and the n linear systems (κ_{k+1}, b_k) of the CN map, by simulate."""
+    dt = heat.dt
+    inst = simulate(heat, n * dt, y0=u0, ts=dt * np.arange(n), observable=heat.instance).ys
+    us = simulate(heat, n * dt, y0=u0, ts=dt * np.arange(1, n + 1)).ys
+    return us, inst["kappa"], inst["rhs"]
+
+
 def test_heat_cn_systems_are_consistent():
-    heat = Heat2D(m=8, kappa0=1.0, amplitude=0.9, period=0.5)
     dt = 0.01
+    heat = Heat2D(m=8, kappa0=1.0, amplitude=0.9, period=0.5, dt=dt)
     u0 = heat.initial_state(jax.random.PRNGKey(1))
-    us, kappas, rhs = heat.crank_nicolson(u0, dt, 3)
+    us, kappas, rhs = _heat_instances(heat, u0, 3)
     for n in (0, 2):
         op = heat.cn_operator((n + 1) * dt, dt)
         # the exact DST solve satisfies the stencil system
@@ -243,15 +252,54 @@ def test_heat_cn_systems_are_consistent():
         np.testing.assert_allclose(res.x, us[n], rtol=1e-9, atol=1e-10)
 
 
-def test_heat_cn_second_order_against_simulate():
-    """CN converges at order 2 to the method-of-lines ODE solved by simulate (Tsit5)."""
-    heat = Heat2D(m=4, kappa0=0.5, amplitude=0.9, period=0.2, top=1.0)
+def _dense_heat(heat):
+    """Δ_h as a dense matrix (row-major unknowns) and the steady state u_s = -Δ_h⁻¹ g_h."""
+    n = heat.m * heat.m
+    eye = np.eye(n).reshape(n, heat.m, heat.m)
+    lap = np.stack([np.asarray(heat.laplacian(jnp.asarray(e))).reshape(-1) for e in eye], axis=1)
+    u_s = -np.linalg.solve(lap, np.asarray(heat.boundary_source()).reshape(-1))
+    return lap, u_s
+
+
+def test_heat_cn_second_order_to_the_exact_semidiscrete_solution():
+    """The CN map converges at order 2 in dt to the exact solution of du/dt = κ(t)(Δ_h u + g_h).
+
+    κ(t) is a scalar and Δ_h constant, so the method-of-lines ODE is solved exactly by
+    u(t) = u_s + exp(K(t) Δ_h)(u0 - u_s), K(t) = ∫_0^t κ = κ0 (t + a P (1 - cos(2πt/P))/(2π)),
+    u_s = -Δ_h⁻¹ g_h (a dense matrix exponential, independent of the map's DST solver).
+    """
+    kappa0, amp, period, t1 = 0.5, 0.9, 0.2, 0.1
+    params = dict(m=4, kappa0=kappa0, amplitude=amp, period=period, top=1.0)
+    heat = Heat2D(**params)
+    lap, u_s = _dense_heat(heat)
     u0 = heat.initial_state(jax.random.PRNGKey(4))
-    t1 = 0.1
-    ref = simulate(heat, t1, y0=u0, ts=jnp.array([t1]), rtol=1e-10, atol=1e-10, max_steps=100_000)
+    big_k = kappa0 * (t1 + amp * period * (1 - np.cos(2 * np.pi * t1 / period)) / (2 * np.pi))
+    exact = u_s + scipy.linalg.expm(big_k * lap) @ (np.asarray(u0).reshape(-1) - u_s)
     errs = []
     for n in (20, 40, 80):
-        us, _, _ = heat.crank_nicolson(u0, t1 / n, n)
-        errs.append(float(jnp.max(jnp.abs(us[-1] - ref.ys[-1]))))
+        u = simulate(Heat2D(**params, dt=t1 / n), t1, y0=u0).ys[-1]
+        errs.append(float(np.max(np.abs(np.asarray(u).reshape(-1) - exact))))
     orders = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
     np.testing.assert_allclose(orders, 2.0, atol=0.1)
+    assert errs[-1] < 1e-3 * np.max(np.abs(exact))
+
+
+def test_heat_cn_map_keeps_the_exact_steady_state():
+    """With constant κ the CN map's fixed point is exactly u_s = -Δ_h⁻¹ g_h, and a run from
+    zero relaxes onto it (CN is A-stable: every mode decays for any dt)."""
+    heat = Heat2D(m=6, kappa0=1.0, amplitude=0.0, period=1.0, top=2.0, dt=0.05)
+    _, u_s = _dense_heat(heat)
+    u_s = u_s.reshape(6, 6)
+    np.testing.assert_allclose(heat.step(0.3, jnp.asarray(u_s)), u_s, rtol=1e-12, atol=1e-13)
+    u = simulate(heat, 10.0).ys[-1]  # from the default zero state
+    np.testing.assert_allclose(u, u_s, rtol=1e-8, atol=1e-10)
+
+
+def test_heat_bad_inputs_raise():
+    with pytest.raises(ValueError, match="dt"):
+        Heat2D(dt=0.0)
+    with pytest.raises(ValueError, match="m"):
+        Heat2D(m=0)
+    heat = Heat2D(dt=0.01)
+    with pytest.raises(ValueError, match="whole number of steps"):
+        simulate(heat, 0.015)

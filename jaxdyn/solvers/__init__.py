@@ -4,10 +4,12 @@ from .bandits import (
     AbstractLearner,
     ChebCB,
     Exp3,
+    IWState,
     OnlineResult,
     TsallisINF,
     chebyshev_features,
     regret_curves,
+    regret_exponent,
     run_online,
 )
 from .sor import (
@@ -31,6 +33,7 @@ __all__ = [
     "ChebCB",
     "Dense",
     "Exp3",
+    "IWState",
     "OnlineResult",
     "SolveResult",
     "Stencil5",
@@ -42,6 +45,7 @@ __all__ = [
     "optimal_omega",
     "poisson",
     "regret_curves",
+    "regret_exponent",
     "residual_history",
     "run_online",
     "shifted_laplacian",

@@ -45,16 +45,19 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
+from ..analysis.roughness import power_law_fit
 from ..core import check_int
 
 __all__ = [
     "AbstractLearner",
     "ChebCB",
     "Exp3",
+    "IWState",
     "OnlineResult",
     "TsallisINF",
     "chebyshev_features",
     "regret_curves",
+    "regret_exponent",
     "run_online",
 ]
 
@@ -74,14 +77,16 @@ class AbstractLearner(eqx.Module):
         raise NotImplementedError
 
 
-class _IWState(eqx.Module):
+class IWState(eqx.Module):
+    """State of the importance-weighted learners (Tsallis-INF, Exp3)."""
+
     cum_loss: Float[Array, " K"]  # cumulative importance-weighted loss estimates L̂
     t: Int[Array, ""]  # rounds played so far
 
 
-def _iw_update(state: _IWState, arm, p, loss) -> _IWState:
+def _iw_update(state: IWState, arm, p, loss) -> IWState:
     est = jnp.zeros_like(state.cum_loss).at[arm].set(loss / p[arm])
-    return _IWState(state.cum_loss + est, state.t + 1)
+    return IWState(state.cum_loss + est, state.t + 1)
 
 
 class TsallisINF(AbstractLearner):
@@ -96,10 +101,10 @@ class TsallisINF(AbstractLearner):
         if not self.eta0 > 0:
             raise ValueError(f"eta0 must be > 0, got {self.eta0}")
 
-    def init(self) -> _IWState:
-        return _IWState(jnp.zeros(self.n_arms), jnp.asarray(0))
+    def init(self) -> IWState:
+        return IWState(jnp.zeros(self.n_arms), jnp.asarray(0))
 
-    def probs(self, state: _IWState, context: Array | None = None) -> Float[Array, " K"]:
+    def probs(self, state: IWState, context: Array | None = None) -> Float[Array, " K"]:
         eta = self.eta0 / jnp.sqrt(state.t + 1.0)
         L = state.cum_loss - jnp.min(state.cum_loss)  # shift-invariant; keeps numbers small
 
@@ -114,7 +119,7 @@ class TsallisINF(AbstractLearner):
         w = 4.0 / (eta * (L - x)) ** 2
         return w / jnp.sum(w)
 
-    def update(self, state, arm, p, loss, context=None) -> _IWState:
+    def update(self, state, arm, p, loss, context=None) -> IWState:
         return _iw_update(state, arm, p, loss)
 
 
@@ -126,14 +131,14 @@ class Exp3(AbstractLearner):
     def __check_init__(self):
         check_int("n_arms", self.n_arms, 2)
 
-    def init(self) -> _IWState:
-        return _IWState(jnp.zeros(self.n_arms), jnp.asarray(0))
+    def init(self) -> IWState:
+        return IWState(jnp.zeros(self.n_arms), jnp.asarray(0))
 
-    def probs(self, state: _IWState, context: Array | None = None) -> Float[Array, " K"]:
+    def probs(self, state: IWState, context: Array | None = None) -> Float[Array, " K"]:
         eta = jnp.sqrt(2.0 * np.log(self.n_arms) / (self.n_arms * (state.t + 1.0)))
         return jax.nn.softmax(-eta * state.cum_loss)
 
-    def update(self, state, arm, p, loss, context=None) -> _IWState:
+    def update(self, state, arm, p, loss, context=None) -> IWState:
         return _iw_update(state, arm, p, loss)
 
 
@@ -258,3 +263,22 @@ def regret_curves(costs: Float[Array, "T K"], incurred: Float[Array, "... T"]) -
     best_fixed = jnp.min(jnp.cumsum(costs, axis=0), axis=1)
     oracle = jnp.cumsum(jnp.min(costs, axis=1))
     return {"cumulative": cum, "vs_best_fixed": cum - best_fixed, "vs_oracle": cum - oracle}
+
+
+def regret_exponent(regret: ArrayLike, tail: float = 0.1) -> float | None:
+    """Growth exponent p of a regret curve R(t) ~ t^p, t = 1..T, fitted over t >= tail T.
+
+    A least-squares line through log R against log t (:func:`power_law_fit`), R clipped
+    at 1 so that rounds where the learner is momentarily ahead do not dominate. ``None``
+    when R(T) <= 0: the learner beats its comparator and there is no growth to fit.
+    """
+    regret = np.asarray(regret, dtype=float)
+    if regret.ndim != 1 or regret.size < 2:
+        raise ValueError(f"regret must be a 1-D curve of length >= 2, got shape {regret.shape}")
+    if not 0.0 <= tail < 1.0:
+        raise ValueError(f"tail must lie in [0, 1), got {tail!r}")
+    if regret[-1] <= 0:
+        return None
+    ts = np.arange(1, regret.size + 1)
+    sel = ts >= ts[-1] * tail
+    return power_law_fit(ts[sel], np.maximum(regret[sel], 1.0))[0]
