@@ -4,6 +4,8 @@ Import from the submodules (``jaxdyn.analysis.roughness``, ``jaxdyn.analysis.syn
 the most used names of each are re-exported here.
 """
 
+from . import continuation
+from .continuation import bifurcations, from_system, hopf_curve
 from .roughness import (
     EXPONENTS,
     columnar_linear_w2,
@@ -35,6 +37,10 @@ from .sync import (
 )
 
 __all__ = [
+    "bifurcations",
+    "continuation",
+    "from_system",
+    "hopf_curve",
     "EXPONENTS",
     "columnar_linear_w2",
     "columnar_linear_w2_sat",

@@ -12,8 +12,11 @@ COLORS = {"fixed": "tab:gray", "reactive": "tab:red", "qlearning": "tab:blue"}
 LABELS = {"fixed": "non-reactive", "reactive": "reactive", "qlearning": "Q-learning"}
 
 
-def fig_phase_diagram(phase: dict, onset: dict, tau_c: Callable[[float], float]):
-    """Amplitude over (τ, k) with the closed-form Hopf boundary and the located onsets."""
+def fig_phase_diagram(
+    phase: dict, onset: dict, tau_c: Callable[[float], float], hopf: dict | None = None
+):
+    """Amplitude over (τ, k) with the closed-form Hopf boundary, the two-parameter
+    continuation of the Hopf point (``hopf``) and the located onsets."""
     fig, axes = figure(1, 1, panel=(6.4, 4.6))
     ax = axes[0, 0]
     mesh = ax.pcolormesh(
@@ -21,7 +24,9 @@ def fig_phase_diagram(phase: dict, onset: dict, tau_c: Callable[[float], float])
     )
     fig.colorbar(mesh, ax=ax, label="oscillation amplitude of x")
     kk = np.linspace(phase["ks"].min(), phase["ks"].max(), 200)
-    ax.plot([tau_c(k) for k in kk], kk, "c-", lw=2, label=r"theory $\tau_c=\pi/(2A)$")
+    ax.plot([tau_c(k) for k in kk], kk, "c-", lw=4, alpha=0.6, label=r"theory $\tau_c=\pi/(2A)$")
+    if hopf is not None:
+        ax.plot(hopf["tau"], hopf["k"], "b--", lw=1.5, label="Hopf curve (continuation)")
     ks_on = np.array(sorted(onset))
     ax.plot(
         [onset[k]["tau_c_sim"] for k in ks_on],
@@ -35,6 +40,7 @@ def fig_phase_diagram(phase: dict, onset: dict, tau_c: Callable[[float], float])
         ylabel="alarm steepness k",
         title="Delayed replicator: Hopf boundary",
         xlim=(phase["taus"][0], phase["taus"][-1]),
+        ylim=(phase["ks"].min(), phase["ks"].max()),
     )
     ax.legend(loc="upper right", fontsize=8)
     return fig

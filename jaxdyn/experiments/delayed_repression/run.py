@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ...analysis import continuation as cont
 from ...analysis.stability import fit_hopf_amplitude, oscillation_amplitude, oscillation_period
 from ...analysis.stats import wilson_interval
 from ...core import Grid, simulate, status_counts
@@ -23,6 +24,11 @@ PAPER_RATES = {"fixed": (None, 0.0), "reactive": (8, 0.96), "qlearning": (20, 0.
 def tau_c(base: DelayedReplicator, k: float) -> float:
     """Closed-form Hopf delay of ``base`` with steepness ``k``."""
     return float(eqx.tree_at(lambda s: s.k, base, jnp.asarray(k)).critical_delay())
+
+
+def omega_c(base: DelayedReplicator, k: float) -> float:
+    """Closed-form Hopf frequency ω = A of ``base`` with steepness ``k``."""
+    return float(eqx.tree_at(lambda s: s.k, base, jnp.asarray(k)).onset_frequency())
 
 
 def phase_diagram(cfg: DelayedRepressionConfig, base: DelayedReplicator, ctx: Run) -> dict:
@@ -43,6 +49,78 @@ def phase_diagram(cfg: DelayedRepressionConfig, base: DelayedReplicator, ctx: Ru
         "amp": ds["amp"].isel(seed=0).values,
         "theory": np.array([tau_c(base, k) for k in ks]),
         "status": status_counts(ds),
+    }
+
+
+def hopf_by_continuation(cfg: DelayedRepressionConfig, base: DelayedReplicator) -> dict:
+    """The Hopf delay by continuation, with no simulation: the rest state x* continued in
+    τ with the rightmost characteristic roots (Chebyshev discretisation of the DDE's
+    generator), the Hopf point located on the characteristic equation, then continued in
+    (τ, k) over the phase diagram's range of k (two-parameter continuation)."""
+    with jax.enable_x64(True):  # Newton to 1e-12 needs double precision
+        return _hopf_by_continuation(cfg, base)
+
+
+def _hopf_by_continuation(cfg: DelayedRepressionConfig, base: DelayedReplicator) -> dict:
+    tau0 = 0.2
+    params = {k: float(v) for k, v in base.parameters().items()}
+    sys0 = DelayedReplicator(**{**params, "tau": tau0})
+    problem = cont.from_system(sys0, "tau")
+    y0 = jnp.atleast_1d(sys0.equilibrium())
+    branch = cont.continuation(
+        problem,
+        y0,
+        tau0,
+        p_min=0.05,
+        p_max=cfg.tau_max,
+        ds=0.1,
+        ds_max=0.25,
+        n_steps=40,
+        n_eigs=6,
+    )
+    hopfs = [pt for pt in cont.bifurcations(problem, branch) if pt.kind == "hopf"]
+    if not hopfs:
+        raise RuntimeError("continuation in tau found no Hopf point of the delayed replicator")
+    h = hopfs[0].point
+    k0 = float(base.k)
+    ks = np.asarray(cfg.phase_ks, dtype=float)
+    problem_of = lambda k: cont.from_system(eqx.tree_at(lambda s: s.k, sys0, k), "tau")
+    parts = []
+    pad = 0.05 * (ks.max() - ks.min())
+    for direction, bound in ((-1, ks.min() - pad), (1, ks.max() + pad)):
+        if (bound - k0) * direction <= 0:
+            continue
+        curve = cont.hopf_curve(
+            problem_of,
+            h,
+            k0,
+            p_min=min(bound, k0),
+            p_max=max(bound, k0),
+            ds=0.1,
+            ds_max=1.0,
+            n_steps=80,
+            direction=direction,
+        )
+        v = np.asarray(curve.valid)
+        parts.append((np.asarray(curve.q)[v], np.asarray(curve.p)[v], np.asarray(curve.omega)[v]))
+    k_curve = np.concatenate([p[0] for p in parts])
+    order = np.argsort(k_curve)
+    k_curve = k_curve[order]
+    tau_curve = np.concatenate([p[1] for p in parts])[order]
+    omega_curve = np.concatenate([p[2] for p in parts])[order]
+    theory = np.array([tau_c(sys0, k) for k in k_curve])
+    return {
+        "tau_c": float(h.p),
+        "omega": float(h.omega),
+        "tau_c_theory": float(sys0.critical_delay()),
+        "omega_theory": float(sys0.onset_frequency()),
+        "k": k_curve,
+        "tau": tau_curve,
+        "omega_curve": omega_curve,
+        "max_rel_error_curve": float(np.max(np.abs(tau_curve / theory - 1))),
+        "max_rel_error_omega": float(
+            np.max(np.abs(omega_curve / np.array([omega_c(sys0, k) for k in k_curve]) - 1))
+        ),
     }
 
 
@@ -127,12 +205,16 @@ def run(cfg: DelayedRepressionConfig, ctx: Run) -> dict:
         raise ValueError(f"onset_ks must include the default steepness k={k_default:g}")
     with ctx.stage("phase_diagram"):
         phase = phase_diagram(cfg, base, ctx)
+    with ctx.stage("continuation"):
+        hopf = hopf_by_continuation(cfg, base)
     with ctx.stage("onset_scan"):
         onset = onset_scan(cfg, base, ctx)
     with ctx.stage("agent_model"):
         abm = abm_rates(cfg, ctx)
     with ctx.stage("figures"):
-        ctx.savefig(fig_phase_diagram(phase, onset, lambda k: tau_c(base, k)), "phase_diagram")
+        ctx.savefig(
+            fig_phase_diagram(phase, onset, lambda k: tau_c(base, k), hopf), "phase_diagram"
+        )
         ctx.savefig(fig_hopf_branch(onset[k_default], k_default), "hopf_branch")
         ctx.savefig(fig_runaway_rates(abm, ARCHITECTURES), "runaway_rates")
     ctx.save_arrays(
@@ -141,6 +223,8 @@ def run(cfg: DelayedRepressionConfig, ctx: Run) -> dict:
         phase_ks=phase["ks"],
         phase_amp=phase["amp"],
         abm_delays=abm["delays"],
+        hopf_curve_k=hopf["k"],
+        hopf_curve_tau=hopf["tau"],
         **{f"runaway_{a}": abm["rates"][a] for a in ARCHITECTURES},
     )
 
@@ -170,6 +254,19 @@ def run(cfg: DelayedRepressionConfig, ctx: Run) -> dict:
             for k, v in onset.items()
         },
         "max_relative_error_tau_c": number(max(abs(r) for r in rel.values()), literature=0.0),
+        "tau_c_continuation": number(
+            hopf["tau_c"],
+            literature=hopf["tau_c_theory"],
+            note="Hopf delay at the default k by continuation in tau (characteristic equation)",
+        ),
+        "omega_continuation": number(hopf["omega"], literature=hopf["omega_theory"]),
+        "hopf_curve_max_relative_error": number(
+            hopf["max_rel_error_curve"],
+            literature=0.0,
+            note=f"two-parameter Hopf curve in (tau, k), {hopf['k'].size} points, k in "
+            f"[{hopf['k'].min():g}, {hopf['k'].max():g}], vs tau_c = pi/(2A)",
+        ),
+        "hopf_curve_max_relative_error_omega": number(hopf["max_rel_error_omega"], literature=0.0),
         "amplitude_exponent": number(
             d["exponent"], literature=0.5, note="supercritical Hopf: A ~ (tau - tau_c)^(1/2)"
         ),
