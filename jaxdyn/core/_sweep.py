@@ -36,6 +36,7 @@ from ._grid import Grid
 from ._store import ChunkStore, atomic_path
 from ._system import AbstractSystem, check_ranges
 from ._trajectory import STATUS_NAMES, Trajectory
+from .integrators import BATCH_MODES, batching
 
 MemberFn = Callable[[AbstractSystem, PRNGKeyArray], "Trajectory | Mapping[str, Array]"]
 
@@ -50,6 +51,8 @@ def sweep(
     chunk_size: int = 256,
     store: str | os.PathLike | None = None,
     version: str | None = None,
+    batch: str = "auto",
+    bundle: int = 64,
     progress: bool = True,
     devices: list | None = None,
 ) -> xr.Dataset:
@@ -72,6 +75,19 @@ def sweep(
         version: an explicit name for the sweep, required to resume when ``fn`` reads a
             value the fingerprint cannot see (a warning says which); you then vouch that
             the sweep is unchanged.
+        batch: how a chunk's members are solved together: ``"vmap"`` (each member its
+            own solve, vectorised), ``"inside"`` (adaptive ODE solves become one solve of
+            the chunk with the batch inside the vector field, one shared step and the
+            max over members of their error norms; see
+            :mod:`jaxdyn.core.integrators._batched`) or ``"auto"`` (the default:
+            ``"inside"`` for adaptive ODE solves, where it was measured faster, and plain
+            ``vmap`` for everything else: fixed-step solves are scans, which ``vmap``
+            batches without masks). ``"inside"`` is forward-only; a member whose solve
+            fails is re-solved on its own, so statuses stay per member.
+        bundle: with ``batch="inside"``, members are solved together in bundles of this
+            many consecutive members (member m in bundle m // bundle, whatever the chunk
+            size or device count; chunks hold whole bundles), so the shared step sizes,
+            and hence the numbers, do not depend on the chunking or the devices.
         progress: show a progress bar (members, members/s, ETA).
         devices: devices to shard over (default: all of ``jax.devices()``).
 
@@ -96,22 +112,31 @@ def sweep(
         raise TypeError(f"system must be a jaxdyn System, got {type(system).__name__}")
     if version is not None and not isinstance(version, str):
         raise TypeError(f"version must be a string, got {type(version).__name__}")
+    if batch not in BATCH_MODES:
+        raise ValueError(f"batch must be one of {BATCH_MODES}, got {batch!r}")
     _check_fields(system, grid)
     key = jax.random.PRNGKey(0) if key is None else key
     devices = list(devices or jax.devices())
     n_dev = len(devices)
     n_members = len(grid) * seeds
+    mode = "inside" if batch == "auto" else batch
+    if isinstance(bundle, bool) or not isinstance(bundle, int | np.integer) or bundle < 1:
+        raise ValueError(f"bundle must be a positive integer, got {bundle!r}")
+    group = int(min(bundle, n_members)) if mode == "inside" else 1
+    unit = group * n_dev  # a chunk holds whole bundles, split evenly over the devices
     chunk_size = int(min(chunk_size, n_members))
-    chunk_size = -(-chunk_size // n_dev) * n_dev
+    chunk_size = -(-chunk_size // unit) * unit
     n_chunks = -(-n_members // chunk_size)
 
     names = grid.names
-    run_chunk = _chunk_runner(fn, names, system, tuple(devices))
+    run_chunk = _chunk_runner(fn, names, system, tuple(devices), mode, group)
     dyn = eqx.filter(system, eqx.is_array)
 
     chunks = None
     if store is not None:
-        fp = fingerprint(fn, system, grid.values, grid.dims, key, seeds, version, names=_ROLES)
+        fp = fingerprint(
+            fn, system, grid.values, grid.dims, key, seeds, version, (mode, group), names=_ROLES
+        )
         if fp.unhashable and version is None:
             warnings.warn(
                 "sweep: the fingerprint of this sweep cannot see "
@@ -123,7 +148,8 @@ def sweep(
             store,
             fp.digest,
             n_chunks,
-            _describe(fn, system, grid, key, seeds, chunk_size, version, fp.unhashable),
+            _describe(fn, system, grid, key, seeds, chunk_size, version, fp.unhashable)
+            | {"batch": mode, "bundle": group},
             resumable=not fp.unhashable or version is not None,
         )
     results: list[dict[str, np.ndarray] | None] = [None] * n_chunks
@@ -158,14 +184,23 @@ def sweep(
 
     flat = {k: np.concatenate([r[k] for r in results]) for k in results[0]}
     ds = _dataset(flat, grid, seeds, type(system).__name__)
+    ds.attrs["batch"] = mode
+    ds.attrs["bundle"] = group
     if store is not None:
         with atomic_path(os.path.join(store, "dataset.nc")) as tmp:
             ds.to_netcdf(tmp, engine="h5netcdf")
     return ds
 
 
-def _chunk_runner(fn: MemberFn, names: tuple[str, ...], system: AbstractSystem, devices: tuple):
-    """``jit(vmap(member))`` for a chunk, built once per (fn, system structure, devices).
+def _chunk_runner(
+    fn: MemberFn,
+    names: tuple[str, ...],
+    system: AbstractSystem,
+    devices: tuple,
+    mode: str,
+    group: int,
+):
+    """The compiled chunk function, built once per (fn, system structure, devices, mode).
 
     The system's arrays and the key are arguments, not constants baked into the trace,
     so a second sweep of the same function over the same kind of system (other parameter
@@ -175,11 +210,19 @@ def _chunk_runner(fn: MemberFn, names: tuple[str, ...], system: AbstractSystem, 
     try:
         hash((fn, static))
     except TypeError:  # an unhashable closure or field: build afresh (still correct)
-        return _build_runner(fn, names, static, devices)
-    return _cached_runner(fn, names, static, devices)
+        return _build_runner(fn, names, static, devices, mode, group)
+    return _cached_runner(fn, names, static, devices, mode, group)
 
 
-def _build_runner(fn, names, static, devices):
+def _build_runner(fn, names, static, devices, mode, group: int, use_shard_map: bool = True):
+    """``jit(vmap(member))`` over the chunk, each device taking its slice of members.
+
+    With several devices the vmapped member runs under ``shard_map``: each device solves
+    its own members, so a batched-inside solve shares its step size among one device's
+    members only and no device waits on another's error norm at every step
+    (``use_shard_map=False`` lets XLA partition a plain ``jit`` instead; the benchmark
+    compares the two). The batching ``mode`` is fixed when the chunk is traced.
+    """
     dtype = jnp.result_type(float)
     where = lambda s: [getattr(s, n) for n in names]
 
@@ -188,14 +231,40 @@ def _build_runner(fn, names, static, devices):
         system = eqx.tree_at(where, system, [values[n].astype(dtype) for n in names])
         return _as_dict(fn(system, member_key(key, seed)))
 
+    members = jax.vmap(member, in_axes=(None, None, 0, 0))
+    if mode == "inside":
+        vmapped = members
+
+        def members(dyn, key, values, seeds):
+            n = seeds.shape[0]
+            split_up = lambda v: v.reshape((n // group, group) + v.shape[1:])
+            out = jax.lax.map(
+                lambda vs: vmapped(dyn, key, *vs),
+                (jax.tree_util.tree_map(split_up, values), split_up(seeds)),
+            )
+            return jax.tree_util.tree_map(lambda o: o.reshape((n,) + o.shape[2:]), out)
+
     mesh = Mesh(np.asarray(devices), ("members",))
-    split = NamedSharding(mesh, PartitionSpec("members"))
-    whole = NamedSharding(mesh, PartitionSpec())
-    return jax.jit(
-        jax.vmap(member, in_axes=(None, None, 0, 0)),
-        in_shardings=(whole, whole, split, split),
-        out_shardings=split,
+    split, whole = PartitionSpec("members"), PartitionSpec()
+    if use_shard_map and len(devices) > 1:
+        members = jax.shard_map(
+            members,
+            mesh=mesh,
+            in_specs=(whole, whole, split, split),
+            out_specs=split,
+            check_vma=False,
+        )
+    compiled = jax.jit(
+        members,
+        in_shardings=tuple(NamedSharding(mesh, s) for s in (whole, whole, split, split)),
+        out_shardings=NamedSharding(mesh, split),
     )
+
+    def run(*a):
+        with batching(mode):  # read while tracing (the first call)
+            return compiled(*a)
+
+    return run
 
 
 _cached_runner = functools.lru_cache(maxsize=64)(_build_runner)
@@ -256,7 +325,16 @@ def _dataset(flat: dict[str, np.ndarray], grid: Grid, seeds: int, owner: str) ->
     return ds
 
 
-_ROLES = ("member function", "system", "grid values", "grid dims", "key", "seeds", "version")
+_ROLES = (
+    "member function",
+    "system",
+    "grid values",
+    "grid dims",
+    "key",
+    "seeds",
+    "version",
+    "batch",
+)
 
 
 def _describe(fn, system, grid, key, seeds, chunk_size, version, unhashable) -> dict:

@@ -1,11 +1,16 @@
 """ODEs and SDEs (and semi-linear systems given a diffrax solver) through diffrax.
 
-The integrator builds the diffrax terms the system declares (an ODE term, plus a control
-term driven by a Brownian path from the problem's key when the system is stochastic; a
-two-term IMEX split when the solver asks for one), picks a solver and step-size
-controller, and saves the state or observables reduced on the fly. A fixed-step SDE
-solved without a reverse-mode adjoint runs as a ``lax.scan`` of diffrax steps
-(:func:`scan_solve`): no step-size machinery, increments drawn per step.
+Four paths, chosen by what the solve needs:
+
+* **fixed steps** (``adaptive=False``, concrete times): a plain ``lax.scan`` of the
+  diffrax solver's steps (:mod:`._fixed`), ODE or SDE, with Brownian increments drawn in
+  blocks; differentiable by plain autodiff;
+* **adaptive, default**: ``diffrax.diffeqsolve`` with a PID controller and diffrax's
+  recursive-checkpoint adjoint (or the adjoint passed);
+* **adaptive, inside a batched sweep** (``sweep(..., batch="inside")``): the chunk is solved
+  as one system, the batch inside the vector field (:mod:`._batched`);
+* **adaptive, ``adjoint="replay"``**: record the accepted steps, then replay them as a
+  differentiable scan (:mod:`._replay`).
 """
 
 from __future__ import annotations
@@ -19,8 +24,11 @@ import lineax as lx
 import numpy as np
 
 from .._system import AbstractODE, AbstractSDE, AbstractSemilinear, check_int, check_positive
-from .._trajectory import STATUS_FAILED, STATUS_MAX_STEPS, Trajectory, all_finite, finite_status
+from .._trajectory import STATUS_FAILED, STATUS_MAX_STEPS, Trajectory, finite_status
+from ._batched import batched_or_single, batching_mode, max_member_rms
+from ._fixed import INCREMENTS, fixed_step_solve
 from ._problem import Problem
+from ._replay import REPLAY_MAX_STEPS, replay_solve
 
 DEFAULT_MAX_STEPS = 100_000
 
@@ -29,7 +37,7 @@ def _is_imex(solver: dfx.AbstractSolver) -> bool:
     return typing.get_origin(solver.term_structure) is dfx.MultiTerm
 
 
-def _terms(system: AbstractODE, p: Problem, unsafe_path: bool, solver) -> dfx.AbstractTerm:
+def _drift_term(system: AbstractODE, solver) -> dfx.AbstractTerm:
     if _is_imex(solver):
         if not isinstance(system, AbstractSemilinear):
             raise TypeError(
@@ -37,26 +45,18 @@ def _terms(system: AbstractODE, p: Problem, unsafe_path: bool, solver) -> dfx.Ab
                 f"system (linear + nonlinear split); {type(system).__name__} is not one"
             )
         return dfx.MultiTerm(dfx.ODETerm(system.nonlinear), dfx.ODETerm(system.linear))
-    ode = dfx.ODETerm(lambda t, y, args: system.drift(t, y, args))
-    if not isinstance(system, AbstractSDE):
-        return ode
-    shape = system.noise_shape(p.y0) if system.noise == "general" else jnp.shape(p.y0)
-    bm_shape = jax.ShapeDtypeStruct(shape, jnp.result_type(p.y0))
-    if unsafe_path:
-        # Fixed steps query each increment once: the cheap path, drawn per step, is exact.
-        bm = dfx.UnsafeBrownianPath(shape=bm_shape, key=p.key)
-    else:
-        # A Brownian tree answers queries at arbitrary times (adaptive steps, reverse mode).
-        # Its resolution is tied to the interval, not to dt, so that solves with different
-        # steps see the same path (strong convergence can then be measured).
-        bm = dfx.VirtualBrownianTree(
-            p.t0, p.t1, tol=(p.t1 - p.t0) * 2.0**-20, shape=bm_shape, key=p.key
-        )
+    return dfx.ODETerm(lambda t, y, args: system.drift(t, y, args))
+
+
+def _noise(system: AbstractSDE, y0):
+    """The diffusion as a lineax-operator vector field, and the Brownian motion's shape."""
+    shape = system.noise_shape(y0) if system.noise == "general" else jnp.shape(y0)
+    struct = jax.ShapeDtypeStruct(tuple(shape), jnp.result_type(y0))
     if system.noise == "general":
         vf = lambda t, y, args: lx.MatrixLinearOperator(system.diffusion(t, y, args))
     else:
         vf = lambda t, y, args: lx.DiagonalLinearOperator(system.diffusion(t, y, args))
-    return dfx.MultiTerm(ode, dfx.ControlTerm(vf, bm))
+    return vf, struct
 
 
 def _default_solver(system: AbstractODE, adaptive: bool) -> dfx.AbstractSolver:
@@ -82,7 +82,8 @@ def integrate_diffrax(
     rtol: float = 1e-6,
     atol: float = 1e-8,
     max_steps: int | None = None,
-    adjoint: dfx.AbstractAdjoint | None = None,
+    adjoint: dfx.AbstractAdjoint | str | None = None,
+    increments: str = "gaussian",
 ) -> Trajectory:
     """Integrate an ODE or SDE (or a semi-linear system with a diffrax solver).
 
@@ -91,11 +92,16 @@ def integrate_diffrax(
             False for SDEs (Euler-Maruyama with fixed ``dt``).
         rtol, atol: tolerances of an adaptive solve (> 0).
         max_steps: step budget (>= 1); exceeding it gives status 1. Default: enough for a
-            fixed-step solve, 100 000 for an adaptive one.
-        adjoint: a diffrax adjoint (default: recursive checkpointing). A fixed-step SDE
-            given none draws its increments per step and runs as a ``lax.scan``
-            (differentiable by plain autodiff); given one, it is solved by
-            ``diffeqsolve`` on a Brownian tree (the two paths differ for one key).
+            fixed-step solve, 100 000 for an adaptive one, 4096 with ``adjoint="replay"``.
+        adjoint: how reverse mode differentiates an adaptive solve: ``None`` (diffrax's
+            recursive checkpointing), ``"replay"`` (record the accepted steps, replay them
+            as a differentiable scan: see :mod:`jaxdyn.core.integrators._replay`) or any
+            diffrax adjoint. Fixed-step solves are scans, differentiated directly; given a
+            diffrax adjoint they go through ``diffeqsolve`` instead (an SDE then on a
+            Brownian tree, a different path for the same key).
+        increments: Brownian increments of a fixed-step SDE: ``"gaussian"`` (exact),
+            ``"rademacher"`` or ``"three_point"`` (cheaper, weak-order preserving, no
+            pathwise meaning; see :mod:`jaxdyn.core.integrators._fixed`).
 
     Default solvers: Tsit5 (ODE), Euler (fixed-step SDE, Itô) or Heun (adaptive SDE,
     Stratonovich); a semi-linear system reaches this integrator only when given a diffrax
@@ -104,29 +110,75 @@ def integrate_diffrax(
     stochastic = isinstance(system, AbstractSDE)
     if adaptive is None:
         adaptive = not stochastic
+    if not isinstance(adaptive, bool):
+        raise TypeError(f"adaptive must be True or False, got {adaptive!r}")
     if adaptive:
         check_positive("rtol", rtol)
         check_positive("atol", atol)
+    if increments not in INCREMENTS:
+        raise ValueError(f"increments must be one of {INCREMENTS}, got {increments!r}")
+    replay = isinstance(adjoint, str)
+    if replay and adjoint != "replay":
+        raise ValueError(f"adjoint must be 'replay' or a diffrax adjoint, got {adjoint!r}")
     if stochastic and p.key is None:
         raise ValueError(f"{type(system).__name__} is stochastic: simulate needs key=")
     dt = system.default_dt if p.dt is None else p.dt
     concrete = all(not isinstance(x, jax.core.Tracer) for x in (p.t0, p.t1, dt))
+    if max_steps is not None:
+        max_steps = check_int("max_steps", max_steps, 1)
+    solver = p.solver or _default_solver(system, adaptive)
+
+    if not adaptive and adjoint is None and concrete and p.concrete_ts is not None:
+        if not (stochastic and isinstance(solver, dfx.AbstractSRK)):  # SRKs need Levy areas
+            noise = _noise(system, p.y0) if stochastic else None
+            t0, t1 = float(p.t0), float(p.t1)
+            if max_steps is not None and np.ceil((t1 - t0) / float(dt) - 1e-9) > max_steps:
+                return _exhausted(p)
+            term = _drift_term(system, solver)
+            return fixed_step_solve(term, noise, solver, t0, t1, float(dt), p, increments)
+
+    if stochastic and adaptive and replay:
+        raise ValueError("adjoint='replay' applies to ODEs (an adaptive SDE has no fixed path)")
     if max_steps is None:
         max_steps = DEFAULT_MAX_STEPS
-        if not adaptive and concrete:
+        if replay:
+            max_steps = REPLAY_MAX_STEPS
+        elif not adaptive and concrete:
             max_steps = int(np.ceil((float(p.t1) - float(p.t0)) / float(dt))) + 2
-    else:
-        max_steps = check_int("max_steps", max_steps, 1)
-
-    unsafe_path = stochastic and not adaptive and adjoint is None
-    solver = p.solver or _default_solver(system, adaptive)
-    terms = _terms(system, p, unsafe_path, solver)
-    if unsafe_path and concrete and p.concrete_ts is not None:
-        return scan_solve(terms, solver, float(p.t0), float(p.t1), float(dt), p)
-
     controller = (
         dfx.PIDController(rtol=rtol, atol=atol, dtmin=None) if adaptive else dfx.ConstantStepSize()
     )
+    if replay:
+        if _is_imex(solver):
+            raise TypeError("adjoint='replay' needs an explicit or implicit solver, not IMEX")
+        return replay_solve(
+            system.drift,
+            solver,
+            controller,
+            p.t0,
+            p.t1,
+            dt,
+            p.y0,
+            p.args,
+            p.ts,
+            p.save,
+            p.end_only,
+            max_steps,
+        )
+    if adaptive and not stochastic and adjoint is None and batching_mode() == "inside":
+        return _batched_adaptive(system, p, solver, rtol, atol, dt, max_steps)
+
+    terms = _drift_term(system, solver)
+    if stochastic:
+        vf, struct = _noise(system, p.y0)
+        levy = getattr(solver, "minimal_levy_area", dfx.BrownianIncrement)
+        # A Brownian tree answers queries at arbitrary times (adaptive steps, adjoints).
+        # Its resolution is tied to the interval, not to dt, so that solves with different
+        # steps see the same path (strong convergence can then be measured).
+        bm = dfx.VirtualBrownianTree(
+            p.t0, p.t1, tol=(p.t1 - p.t0) * 2.0**-20, shape=struct, key=p.key, levy_area=levy
+        )
+        terms = dfx.MultiTerm(terms, dfx.ControlTerm(vf, bm))
     ts = jnp.asarray(p.ts, dtype=jnp.result_type(float))
     sol = dfx.diffeqsolve(
         terms,
@@ -140,7 +192,7 @@ def integrate_diffrax(
         saveat=dfx.SaveAt(t1=True, fn=p.save) if p.end_only else dfx.SaveAt(ts=ts, fn=p.save),
         stepsize_controller=controller,
         max_steps=max_steps,
-        adjoint=adjoint or (dfx.ForwardMode() if unsafe_path else dfx.RecursiveCheckpointAdjoint()),
+        adjoint=adjoint or dfx.RecursiveCheckpointAdjoint(),
         throw=p.throw,
     )
     return Trajectory(
@@ -151,67 +203,88 @@ def integrate_diffrax(
     )
 
 
-def scan_solve(terms, solver, t0: float, t1: float, dt: float, p: Problem) -> Trajectory:
-    """Fixed steps of a diffrax solver as one ``lax.scan``, saving by interpolation.
-
-    ``diffeqsolve``'s while loop carries step-size control, events and dense saving
-    that a fixed-step SDE does not need; under ``vmap`` every member is masked at every
-    step. A scan over the known number of steps removes that overhead (the SDE
-    benchmark measures it) and is reverse-differentiable as it stands. Save times
-    between grid points are linearly interpolated, as diffrax does for these solvers.
-    """
-    n_steps = max(1, int(np.ceil((t1 - t0) / dt - 1e-9)))
-    ts = np.asarray(p.ts, dtype=float)
-    grid = np.minimum(t0 + dt * np.arange(n_steps + 1), t1)
-    # Save i lies in step n_i: grid[n_i] <= ts_i <= grid[n_i + 1].
-    step_of = np.clip(np.searchsorted(grid, ts, side="right") - 1, 0, n_steps - 1)
-    weight = (ts - grid[step_of]) / (grid[step_of + 1] - grid[step_of])
-    count = np.bincount(step_of, minlength=n_steps)
-    first = np.concatenate([[0], np.cumsum(count)[:-1]])
-    dtype = jnp.result_type(float)
-    args, fn = p.args, p.save
-
-    state0 = solver.init(terms, t0, t0 + dt, p.y0, args)
-    out_shape = jax.eval_shape(lambda y: fn(t0, y, args), p.y0)
-    saved0 = jax.tree_util.tree_map(lambda s: jnp.zeros((len(ts),) + s.shape, s.dtype), out_shape)
-    ts_j, w_j = jnp.asarray(ts, dtype), jnp.asarray(weight, dtype)
-
-    per_step = max(1, int(count.max()))
-
-    def body(carry, x):
-        y, state, saved = carry
-        ta, tb, lo, n = x
-        y_next, _, _, state, _ = solver.step(terms, ta, tb, y, args, state, made_jump=False)
-
-        def save(i, saved):
-            w = w_j[i]
-            y_t = jax.tree_util.tree_map(lambda a, b: a + w * (b - a), y, y_next)
-            value = fn(ts_j[i], y_t, args)
-            return jax.tree_util.tree_map(lambda buf, v: buf.at[i].set(v), saved, value)
-
-        # Static trip count (reverse mode needs it); the save times are shared by every
-        # member, so under vmap the cond stays a branch rather than becoming a select.
-        saved = jax.lax.fori_loop(
-            0,
-            per_step,
-            lambda j, sv: jax.lax.cond(j < n, lambda v: save(lo + j, v), lambda v: v, sv),
-            saved,
-        )
-        return (y_next, state, saved), None
-
-    xs = (
-        jnp.asarray(grid[:-1], dtype),
-        jnp.asarray(grid[1:], dtype),
-        jnp.asarray(first, jnp.int32),
-        jnp.asarray(count, jnp.int32),
-    )
-    (_, _, saved), _ = jax.lax.scan(body, (p.y0, state0, saved0), xs)
+def _exhausted(p: Problem) -> Trajectory:
+    """A fixed-step solve whose step count exceeds ``max_steps``: nothing computed."""
+    shape = jax.eval_shape(lambda y: p.save(p.t0, y, p.args), p.y0)
+    n = len(p.concrete_ts)
+    ys = jax.tree_util.tree_map(lambda s: jnp.full((n,) + s.shape, jnp.inf, s.dtype), shape)
     return Trajectory(
-        ts=ts_j,
-        ys=saved,
-        status=finite_status(saved),
-        num_steps=jnp.asarray(n_steps),
+        ts=jnp.asarray(p.concrete_ts, jnp.result_type(float)),
+        ys=ys,
+        status=jnp.asarray(STATUS_MAX_STEPS, jnp.int32),
+        num_steps=jnp.asarray(0),
     )
 
 
-__all__ = ["DEFAULT_MAX_STEPS", "all_finite", "integrate_diffrax", "scan_solve"]
+def _batched_adaptive(system, p: Problem, solver, rtol, atol, dt, max_steps) -> Trajectory:
+    """An adaptive ODE solve that, when vmapped, solves the batch as one system."""
+    dtype = jnp.result_type(float)
+    t_ex = jnp.zeros((), dtype)
+    drift, drift_consts = jax.closure_convert(lambda t, y: system.drift(t, y, p.args), t_ex, p.y0)
+    save, save_consts = jax.closure_convert(lambda t, y: p.save(t, y, p.args), t_ex, p.y0)
+    n_dc = len(drift_consts)
+    end_only = p.end_only
+
+    def saveat(fn):
+        if end_only:
+            return dfx.SaveAt(t1=True, fn=fn)
+        return None
+
+    def solve(t0, t1, dt0, y0, ts, *consts):
+        dc, sc = consts[:n_dc], consts[n_dc:]
+        term = dfx.ODETerm(lambda t, y, a: drift(t, y, *dc))
+        fn = lambda t, y, a: save(t, y, *sc)
+        sol = dfx.diffeqsolve(
+            term,
+            solver,
+            t0,
+            t1,
+            dt0,
+            y0,
+            saveat=saveat(fn) or dfx.SaveAt(ts=ts, fn=fn),
+            stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol, dtmin=None),
+            max_steps=max_steps,
+            throw=False,
+        )
+        return sol.ys, _status(sol), jnp.asarray(sol.stats["num_accepted_steps"])
+
+    def batched(size, const_axes, t0, t1, dt0, y0, ts, *consts):
+        dc, sc = consts[:n_dc], consts[n_dc:]
+        dca, sca = const_axes[:n_dc], const_axes[n_dc:]
+
+        def vf(t, y, a):
+            return jax.vmap(lambda yy, *c: drift(t, yy, *c), in_axes=(0, *dca))(y, *dc)
+
+        def fn(t, y, a):
+            return jax.vmap(lambda yy, *c: save(t, yy, *c), in_axes=(0, *sca))(y, *sc)
+
+        sol = dfx.diffeqsolve(
+            dfx.ODETerm(vf),
+            solver,
+            t0,
+            t1,
+            dt0,
+            y0,
+            saveat=saveat(fn) or dfx.SaveAt(ts=ts, fn=fn),
+            # Every member meets its own tolerance: the max over members of their norms.
+            stepsize_controller=dfx.PIDController(
+                rtol=rtol, atol=atol, dtmin=None, norm=max_member_rms
+            ),
+            max_steps=max_steps,
+            throw=False,
+        )
+        ys = jax.tree_util.tree_map(lambda v: jnp.moveaxis(v, 0, 1), sol.ys)  # (member, T, ...)
+        finite = jax.vmap(finite_status)(ys)
+        ok = sol.result == dfx.RESULTS.successful
+        status = jnp.where(ok, finite, STATUS_FAILED).astype(jnp.int32)
+        steps = jnp.broadcast_to(jnp.asarray(sol.stats["num_accepted_steps"]), (size,))
+        return ys, status, steps
+
+    f = batched_or_single(solve, batched, n_plain=5)
+    ts = jnp.asarray(p.ts, dtype)
+    args = (jnp.asarray(p.t0, dtype), jnp.asarray(p.t1, dtype), jnp.asarray(dt, dtype), p.y0, ts)
+    ys, status, steps = f(*args, *drift_consts, *save_consts)
+    return Trajectory(ts=ts, ys=ys, status=status, num_steps=steps)
+
+
+__all__ = ["DEFAULT_MAX_STEPS", "integrate_diffrax"]

@@ -1,0 +1,237 @@
+"""The fast paths of the core agree with the general ones: fixed-step scans, block and weak
+Brownian increments, the batched-inside sweep, and the record-and-replay adjoint."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import diffrax as dfx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxdyn
+from jaxdyn import AbstractODE, AbstractSDE, Grid, simulate, sweep
+from jaxdyn.core.integrators import draw_increments
+from jaxdyn.systems import Lorenz, Sync1D
+
+
+class OU(AbstractSDE):
+    """dX = -theta X dt + s dW from X0 = 1: E X_t = e^{-theta t}, Var = s²(1-e^{-2 theta t})/(2 theta)."""
+
+    theta: jax.Array
+    s: jax.Array
+    noise: ClassVar = "additive"
+    param_ranges: ClassVar = {"theta": (0.0, 10.0), "s": (0.0, 10.0)}
+
+    def __init__(self, theta=1.0, s=0.5):
+        self.theta, self.s = jnp.asarray(theta, float), jnp.asarray(s, float)
+
+    def drift(self, t, y, args=None):
+        return -self.theta * y
+
+    def diffusion(self, t, y, args=None):
+        return jnp.full_like(y, self.s)
+
+    def initial_state(self, key=None):
+        return jnp.ones(())
+
+
+class Explode(AbstractODE):
+    """y' = c y²: y = 1/(1 - c t) blows up at t = 1/c."""
+
+    c: jax.Array
+    param_ranges: ClassVar = {"c": (0.0, 10.0)}
+
+    def __init__(self, c=0.1):
+        self.c = jnp.asarray(c, float)
+
+    def drift(self, t, y, args=None):
+        return self.c * y**2
+
+    def initial_state(self, key=None):
+        return jnp.ones(())
+
+
+def test_fixed_step_scan_equals_diffeqsolve_with_dense_saves():
+    ts = np.array([0.013, 0.5, 0.77, 1.0])  # off the step grid: dense interpolation
+    lorenz = Lorenz()
+    scan = simulate(lorenz, 1.0, ts=ts, dt=0.01, adaptive=False)
+    loop = simulate(
+        lorenz, 1.0, ts=ts, dt=0.01, adaptive=False, adjoint=dfx.RecursiveCheckpointAdjoint()
+    )
+    assert int(scan.num_steps) == int(loop.num_steps) == 100
+    np.testing.assert_allclose(scan.ys, loop.ys, rtol=1e-12, atol=1e-12)
+
+
+def test_fixed_step_gradient_through_the_scan_matches_finite_differences():
+    def end(rho):
+        return simulate(Lorenz(rho=rho), 0.5, dt=0.01, adaptive=False).ys[-1, 2]
+
+    g = jax.grad(end)(28.0)
+    h = 1e-6
+    assert float(g) == pytest.approx(float((end(28.0 + h) - end(28.0 - h)) / (2 * h)), rel=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "rademacher", "three_point"])
+def test_increment_kinds_have_the_right_moments(kind):
+    dt = 0.04
+    shapes = jax.ShapeDtypeStruct((50_000,), jnp.float64)
+    w = np.asarray(draw_increments(jax.random.PRNGKey(0), 4, shapes, dt, kind)).ravel()
+    n = w.size
+    assert abs(w.mean()) < 5 * np.sqrt(dt / n)
+    assert w.var() == pytest.approx(dt, rel=5 * np.sqrt(2 / n) * 3)
+    if kind == "rademacher":
+        np.testing.assert_allclose(np.abs(w), np.sqrt(dt))
+    if kind == "three_point":
+        values, counts = np.unique(np.round(w / np.sqrt(3 * dt), 12), return_counts=True)
+        np.testing.assert_array_equal(values, [-1.0, 0.0, 1.0])
+        np.testing.assert_allclose(counts / n, [1 / 6, 2 / 3, 1 / 6], atol=0.01)
+        assert np.mean(w**4) == pytest.approx(3 * dt**2, rel=0.05)  # = E[N(0, dt)^4]
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "rademacher", "three_point"])
+def test_weak_increments_keep_euler_maruyama_statistics(kind):
+    """OU at T = 1 from 1: mean and variance of 4000 Euler paths against the exact chain."""
+    theta, s, dt, T = 1.0, 0.5, 0.05, 1.0
+    keys = jax.random.split(jax.random.PRNGKey(1), 4000)
+    ends = jax.vmap(lambda k: simulate(OU(theta, s), T, key=k, dt=dt, increments=kind).ys[-1])(keys)
+    ends = np.asarray(ends)
+    # Euler-Maruyama chain: X_{n+1} = (1 - theta dt) X_n + s dW_n, exactly.
+    n, r = round(T / dt), 1 - theta * dt
+    mean, var = r**n, s**2 * dt * (1 - r ** (2 * n)) / (1 - r**2)
+    assert abs(ends.mean() - mean) < 4 * np.sqrt(var / ends.size)
+    assert ends.var() == pytest.approx(var, rel=4 * np.sqrt(2 / ends.size))
+
+
+def test_same_key_same_block_increments_whatever_the_chunking():
+    ring = Sync1D(L=8, K=1.0, sigma=0.4, randomness="white")
+
+    def member(s, k):
+        return simulate(s, 7.0, key=k, ts=[3.5, 7.0], increments="rademacher")
+
+    grid = Grid.product(K=[0.5, 1.0, 2.0])
+    a = sweep(member, ring, grid, seeds=3, chunk_size=1, progress=False)
+    b = sweep(member, ring, grid, seeds=3, chunk_size=9, progress=False)
+    np.testing.assert_array_equal(a["y"].values, b["y"].values)
+
+
+def _columnar_sweep(batch, chunk_size=64, devices=None, bundle=16, rtol=1e-6):
+    ts = np.geomspace(0.2, 10.0, 5)
+
+    def member(s, k):
+        return simulate(
+            s, 10.0, key=k, ts=ts, rtol=rtol, atol=rtol, observable=lambda t, y: jnp.var(y[0])
+        )
+
+    ring = Sync1D(L=16, K=1.0, sigma=0.3, a=0.5, randomness="columnar")
+    grid = Grid.product(K=np.linspace(0.5, 3.0, 4), sigma=np.linspace(0.1, 0.8, 4))
+    return sweep(
+        member,
+        ring,
+        grid,
+        seeds=2,
+        batch=batch,
+        bundle=bundle,
+        chunk_size=chunk_size,
+        devices=devices,
+        progress=False,
+    )
+
+
+def test_batched_inside_meets_every_members_tolerance():
+    ref = _columnar_sweep("vmap", rtol=1e-11)["y"].values
+    inside = _columnar_sweep("inside")
+    vmapped = _columnar_sweep("vmap")
+    assert inside.attrs["batch"] == "inside" and vmapped.attrs["batch"] == "vmap"
+    # Each member meets its tolerance: the shared step is at least as accurate as its own.
+    err = lambda ds: np.max(np.abs(ds["y"].values / ref - 1))
+    assert err(inside) < 1e-4 and err(vmapped) < 1e-4
+    assert np.all(inside["status"].values == 0)
+    # One step size for a bundle: every member of it reports the bundle's step count.
+    steps = inside["num_steps"].values.reshape(-1)
+    assert len(np.unique(steps[:16])) == 1
+
+
+def test_batched_inside_numbers_do_not_depend_on_chunks_or_devices():
+    a = _columnar_sweep("inside", chunk_size=16, devices=jax.devices()[:1])
+    b = _columnar_sweep("inside", chunk_size=64, devices=jax.devices())
+    np.testing.assert_array_equal(a["y"].values, b["y"].values)
+
+
+def test_a_failing_member_does_not_poison_its_bundle():
+    run = lambda s, k: simulate(s, 2.0, ts=[1.0, 2.0], max_steps=2000)
+    ds = sweep(run, Explode(), Grid.points(c=[0.1, 0.9, 0.3]), batch="inside", progress=False)
+    status = ds["status"].isel(seed=0).values
+    assert status[0] == 0 and status[2] == 0 and status[1] != 0
+    y = ds["y"].isel(seed=0).values
+    np.testing.assert_allclose(y[0], 1 / (1 - 0.1 * np.array([1.0, 2.0])), rtol=1e-5)
+    np.testing.assert_allclose(y[2], 1 / (1 - 0.3 * np.array([1.0, 2.0])), rtol=1e-5)
+
+
+def test_bad_batch_arguments_are_named():
+    ring = Sync1D(L=8, randomness="columnar")
+    with pytest.raises(ValueError, match="batch must be one of"):
+        sweep(lambda s, k: simulate(s, 1.0, key=k), ring, Grid.product(K=[1.0]), batch="gpu")
+    with pytest.raises(ValueError, match="bundle must be a positive"):
+        sweep(lambda s, k: simulate(s, 1.0, key=k), ring, Grid.product(K=[1.0]), bundle=0)
+    with pytest.raises(ValueError, match="increments must be one of"):
+        simulate(OU(), 1.0, key=jax.random.PRNGKey(0), increments="uniform")
+    with pytest.raises(ValueError, match="adjoint must be 'replay'"):
+        simulate(Lorenz(), 1.0, adjoint="backsolve")
+
+
+def _loss(rho, adjoint):
+    ts = np.linspace(0.1, 1.5, 6)
+    traj = simulate(Lorenz(rho=rho), 1.5, ts=ts, rtol=1e-9, atol=1e-9, adjoint=adjoint)
+    return jnp.sum(traj.ys[:, 2] ** 2) + jnp.sum(traj.ys[:, 0])
+
+
+def test_replay_adjoint_equals_the_checkpointed_adjoint_and_finite_differences():
+    v_r, g_r = jax.jit(jax.value_and_grad(lambda r: _loss(r, "replay")))(28.0)
+    v_c, g_c = jax.jit(jax.value_and_grad(lambda r: _loss(r, None)))(28.0)
+    assert float(v_r) == pytest.approx(float(v_c), rel=1e-13)
+    assert float(g_r) == pytest.approx(float(g_c), rel=1e-9)
+    h = 1e-5
+    fd = (_loss(28.0 + h, None) - _loss(28.0 - h, None)) / (2 * h)
+    assert float(g_r) == pytest.approx(float(fd), rel=1e-5)
+
+
+def test_replay_adjoint_reaches_fields_and_observable_closures_under_vmap():
+    ts = np.array([0.5, 1.0])
+
+    def loss(sigma, weight):
+        traj = simulate(
+            Lorenz(sigma=sigma),
+            1.0,
+            ts=ts,
+            rtol=1e-9,
+            atol=1e-9,
+            adjoint="replay",
+            observable=lambda t, y: weight * y[0],
+        )
+        return jnp.sum(traj.ys)
+
+    def loss_ref(sigma, weight):
+        traj = simulate(
+            Lorenz(sigma=sigma),
+            1.0,
+            ts=ts,
+            rtol=1e-9,
+            atol=1e-9,
+            observable=lambda t, y: weight * y[0],
+        )
+        return jnp.sum(traj.ys)
+
+    sig = jnp.array([9.0, 10.0, 11.0])
+    w = jnp.array([1.0, 2.0, 0.5])
+    g = jax.vmap(jax.grad(loss, argnums=(0, 1)))(sig, w)
+    g_ref = jax.vmap(jax.grad(loss_ref, argnums=(0, 1)))(sig, w)
+    np.testing.assert_allclose(g[0], g_ref[0], rtol=1e-8)
+    np.testing.assert_allclose(g[1], g_ref[1], rtol=1e-8)
+
+
+def test_replay_reports_an_exhausted_record():
+    traj = simulate(Lorenz(), 5.0, rtol=1e-10, atol=1e-10, adjoint="replay", max_steps=20)
+    assert int(traj.status) == jaxdyn.STATUS_MAX_STEPS
