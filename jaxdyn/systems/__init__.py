@@ -23,6 +23,7 @@ from .redundancy import (
 )
 from .replicator import DelayedReplicator
 from .repression_abm import ARCHITECTURES, RepressionABM, runaway_observables, small_world
+from .stochastic_oscillator import StochasticOscillator
 from .sync1d import AbstractSync1D, Sync1D, Sync1DColumnar, Sync1DNoisy
 
 for _cls in (
@@ -32,6 +33,7 @@ for _cls in (
     Lorenz,
     RedundantGradientNetwork,
     RepressionABM,
+    StochasticOscillator,
     Sync1DColumnar,
     Sync1DNoisy,
     UnderdampedLangevin,
@@ -51,6 +53,7 @@ __all__ = [
     "Quadratic",
     "RedundantGradientNetwork",
     "RepressionABM",
+    "StochasticOscillator",
     "Sync1D",
     "Sync1DColumnar",
     "Sync1DNoisy",
