@@ -106,6 +106,10 @@ def test_regret_curves_small_example():
     # best fixed prefix totals: min(1, 3) = 1, min(5, 4) = 4, min(7, 6) = 6
     np.testing.assert_allclose(r["vs_best_fixed"], [2, 3, 3])
     np.testing.assert_allclose(r["vs_oracle"], [2, 5, 5])
+    # a batch of seeds: every row against the same comparators
+    rb = regret_curves(costs, jnp.stack([incurred, costs[:, 0]]))
+    np.testing.assert_allclose(rb["vs_best_fixed"], [[2, 3, 3], [0, 1, 1]])
+    np.testing.assert_allclose(rb["vs_oracle"], [[2, 5, 5], [0, 3, 3]])
 
 
 def test_regret_exponent_recovers_a_power_law():

@@ -259,9 +259,10 @@ def regret_curves(costs: Float[Array, "T K"], incurred: Float[Array, "... T"]) -
     ``vs_oracle`` (minus Σ_{s≤t} min_a costs[s, a], the instance-optimal policy).
     """
     costs = jnp.asarray(costs, dtype=float)
-    cum = jnp.cumsum(incurred, axis=-1)
-    best_fixed = jnp.min(jnp.cumsum(costs, axis=0), axis=1)
-    oracle = jnp.cumsum(jnp.min(costs, axis=1))
+    cum = jnp.cumsum(jnp.asarray(incurred, dtype=float), axis=-1)
+    lead = (1,) * (cum.ndim - 1)  # explicit broadcasting over the leading (seed) axes
+    best_fixed = jnp.min(jnp.cumsum(costs, axis=0), axis=1).reshape(lead + (-1,))
+    oracle = jnp.cumsum(jnp.min(costs, axis=1)).reshape(lead + (-1,))
     return {"cumulative": cum, "vs_best_fixed": cum - best_fixed, "vs_oracle": cum - oracle}
 
 
