@@ -8,9 +8,14 @@ tests of ``tests/test_contract.py``.
 
 from ._registry import get, info, kind_of, names, register
 from .burgers import Burgers, cole_hopf_sine, grf_initial_condition, make_dataset
+from .delayed_oscillator import DelayedActionOscillator
+from .duffing import Duffing
+from .gauss_map import GaussMap
 from .heat2d import Heat2D
 from .langevin import Harmonic, UnderdampedLangevin
 from .lorenz import Lorenz
+from .pendulum import Pendulum
+from .recharge_oscillator import RechargeOscillator
 from .redundancy import (
     AbstractObjective,
     LogisticRegression,
@@ -28,9 +33,14 @@ from .sync1d import AbstractSync1D, Sync1D, Sync1DColumnar, Sync1DNoisy
 
 for _cls in (
     Burgers,
+    DelayedActionOscillator,
     DelayedReplicator,
+    Duffing,
+    GaussMap,
     Heat2D,
     Lorenz,
+    Pendulum,
+    RechargeOscillator,
     RedundantGradientNetwork,
     RepressionABM,
     StochasticOscillator,
@@ -45,12 +55,17 @@ __all__ = [
     "AbstractObjective",
     "AbstractSync1D",
     "Burgers",
+    "DelayedActionOscillator",
     "DelayedReplicator",
+    "Duffing",
+    "GaussMap",
     "Harmonic",
     "Heat2D",
     "Lorenz",
     "LogisticRegression",
+    "Pendulum",
     "Quadratic",
+    "RechargeOscillator",
     "RedundantGradientNetwork",
     "RepressionABM",
     "StochasticOscillator",

@@ -1,0 +1,283 @@
+"""Recurrence plots and recurrence quantification analysis (RQA).
+
+A recurrence matrix of states x_1..x_N (a time series, optionally delay-embedded,
+Takens 1981) is R_ij = Θ(ε - ||x_i - x_j||): 1 where two states are closer than ε
+(Eckmann, Kamphorst & Ruelle, Europhys. Lett. 4, 973 (1987)). ε is either fixed or
+chosen so that a given fraction of the N² pairs recur ("fixed recurrence rate").
+
+RQA measures (Zbilut & Webber 1992; Marwan, Romano, Thiel & Kurths, Phys. Rep. 438, 237
+(2007), §3.2), from the histograms P(l) of diagonal and P(v) of vertical line lengths:
+
+====  =====================================================  ============================
+RR    Σ R_ij / N²                                            recurrence rate
+DET   Σ_{l>=l_min} l P(l) / Σ_l l P(l)                        determinism
+L     Σ_{l>=l_min} l P(l) / Σ_{l>=l_min} P(l)                 mean diagonal line length
+Lmax  longest diagonal line (main diagonal excluded)
+ENTR  -Σ p(l) ln p(l), p(l) = P(l)/Σ_{l>=l_min} P(l)           Shannon entropy of lines
+LAM   Σ_{v>=v_min} v P(v) / Σ_v v P(v)                        laminarity
+TT    Σ_{v>=v_min} v P(v) / Σ_{v>=v_min} P(v)                 trapping time
+Vmax  longest vertical line
+====  =====================================================  ============================
+
+Conventions (those of pyunicorn's ``RecurrencePlot``, against which the tests check
+every measure): the threshold is strict (d < ε); a fixed recurrence rate ρ takes ε as
+the ⌊ρ (N² - 1)⌋-th smallest of the N² distances; the main diagonal (line of identity)
+counts in RR and in vertical lines but not in diagonal lines; the embedding is
+x_i = (s_i, s_{i+τ}, ..., s_{i+(m-1)τ}). A measure whose denominator is zero (no line
+at all) is NaN.
+
+Everything is ``jnp``: ``jit``-able (``dim``, ``delay``, ``l_min``, ``v_min`` and the
+recurrence rate are static) and ``vmap``-able over series of one length. Line
+histograms are built a block of diagonals at a time, so memory stays at the N² booleans
+of R plus O(block · N).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Bool, Float
+
+METRICS = ("euclidean", "supremum", "manhattan")
+MEASURES = ("RR", "DET", "L", "Lmax", "ENTR", "LAM", "TT", "Vmax")
+
+
+def _check_int(name: str, value, lo: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
+    return int(value)
+
+
+def delay_embed(x: ArrayLike, dim: int = 1, delay: int = 1) -> Float[Array, "n m"]:
+    """Delay embedding x_i = (s_i, s_{i+τ}, ..., s_{i+(m-1)τ}) of a series ``x``.
+
+    ``x`` has shape ``(N,)`` or ``(N, d)`` (a vector series is embedded component-wise);
+    the result has shape ``(N - (dim - 1) delay, d dim)``.
+
+    Raises:
+        ValueError: naming ``dim`` when the embedding window (dim - 1) delay + 1 is longer
+            than the series, or naming ``dim``/``delay`` when they are not positive integers.
+    """
+    dim = _check_int("dim", dim, 1)
+    delay = _check_int("delay", delay, 1)
+    x = jnp.asarray(x)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"x must be a series of shape (N,) or (N, d), got shape {x.shape}")
+    if x.ndim == 1:
+        x = x[:, None]
+    n = x.shape[0] - (dim - 1) * delay
+    if n < 2:
+        raise ValueError(
+            f"dim={dim} with delay={delay} needs a series longer than (dim - 1) * delay + 1 = "
+            f"{(dim - 1) * delay + 1} points, got {x.shape[0]}"
+        )
+    return jnp.concatenate([x[j * delay : j * delay + n] for j in range(dim)], axis=1)
+
+
+def distance_matrix(x: ArrayLike, metric: str = "supremum") -> Float[Array, "n n"]:
+    """Pairwise distances of the states (rows) of ``x`` in the given norm."""
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+    x = jnp.asarray(x)
+    if x.ndim == 1:
+        x = x[:, None]
+    diff = x[:, None, :] - x[None, :, :]
+    if metric == "euclidean":
+        return jnp.sqrt(jnp.sum(diff * diff, axis=-1))
+    if metric == "supremum":
+        return jnp.max(jnp.abs(diff), axis=-1)
+    return jnp.sum(jnp.abs(diff), axis=-1)
+
+
+def threshold_for_rate(distances: ArrayLike, recurrence_rate: float) -> Array:
+    """ε giving recurrence rate ρ: the ⌊ρ (N² - 1)⌋-th smallest distance (pyunicorn's rule)."""
+    rate = float(recurrence_rate)
+    if not 0.0 < rate < 1.0:
+        raise ValueError(f"recurrence_rate must lie in (0, 1), got {recurrence_rate!r}")
+    flat = jnp.sort(jnp.ravel(distances))
+    return flat[int(rate * (flat.size - 1))]
+
+
+def recurrence_matrix(
+    x: ArrayLike,
+    *,
+    threshold: float | None = None,
+    recurrence_rate: float | None = None,
+    dim: int = 1,
+    delay: int = 1,
+    metric: str = "supremum",
+) -> Bool[Array, "n n"]:
+    """R_ij = ||x_i - x_j|| < ε for the (delay-embedded) series ``x``.
+
+    Give exactly one of ``threshold`` (fixed ε > 0) and ``recurrence_rate`` (fixed
+    fraction of recurrent pairs, in (0, 1)).
+    """
+    if (threshold is None) == (recurrence_rate is None):
+        raise ValueError("give exactly one of threshold= and recurrence_rate=")
+    if threshold is not None and not isinstance(threshold, jax.core.Tracer):
+        if not (np.isfinite(float(threshold)) and float(threshold) > 0):
+            raise ValueError(f"threshold must be a finite number > 0, got {threshold!r}")
+    emb = delay_embed(x, dim, delay)
+    d = distance_matrix(emb, metric)
+    eps = threshold if threshold is not None else threshold_for_rate(d, recurrence_rate)
+    return d < eps
+
+
+def _runs_hist(B: Array, length: int) -> Array:
+    """Histogram (index = length, 0..length) of the runs of True along axis 1 of ``B``."""
+    B = B.astype(jnp.int32)
+    c = jnp.cumsum(B, axis=1)
+    last = jax.lax.cummax(jnp.where(B == 0, c, 0), axis=1)
+    run = c - last  # length of the run ending at each position
+    nxt = jnp.concatenate([B[:, 1:], jnp.zeros_like(B[:, :1])], axis=1)
+    ends = jnp.where((B == 1) & (nxt == 0), run, 0)
+    return jnp.bincount(ends.ravel(), length=length + 1).at[0].set(0).astype(jnp.int32)
+
+
+def _block(n: int, block: int | None) -> int:
+    return max(1, min(n, block or max(1, 2**22 // max(n, 1))))
+
+
+@partial(jax.jit, static_argnames=("block",))
+def line_histograms(R: Bool[Array, "n n"], block: int | None = None) -> tuple[Array, Array]:
+    """Histograms of diagonal and vertical line lengths, each of shape ``(N + 1,)``.
+
+    Entry l counts lines of length exactly l. Diagonal lines are counted in both
+    triangles, the main diagonal excluded; vertical lines over the whole matrix.
+    """
+    n = R.shape[0]
+    b = _block(n, block)
+    n_blocks = -(-n // b)
+    cols = jnp.arange(n)
+
+    def diag_block(hist, i):
+        # Diagonals k = 1 + i b ... of both triangles: D[k, j] = R[j, j + k] (upper) and
+        # R[j + k, j] (lower), padded with False beyond the matrix.
+        k = 1 + i * b + jnp.arange(b)
+        j2 = cols[None, :] + k[:, None]
+        ok = j2 < n
+        j2c = jnp.minimum(j2, n - 1)
+        up = jnp.where(ok, R[cols[None, :], j2c], False)
+        lo = jnp.where(ok, R[j2c, cols[None, :]], False)
+        h = _runs_hist(up, n) + _runs_hist(lo, n)
+        return hist + h, None
+
+    def vert_block(hist, i):
+        c = jnp.minimum(i * b + jnp.arange(b), n - 1)
+        valid = (i * b + jnp.arange(b)) < n
+        V = jnp.where(valid[:, None], R[:, c].T, False)
+        return hist + _runs_hist(V, n), None
+
+    zero = jnp.zeros(n + 1, jnp.int32)
+    diag, _ = jax.lax.scan(diag_block, zero, jnp.arange(n_blocks))
+    vert, _ = jax.lax.scan(vert_block, zero, jnp.arange(n_blocks))
+    return diag, vert
+
+
+def _ratio(num, den):
+    return jnp.where(den > 0, num / jnp.where(den > 0, den, 1), jnp.nan)
+
+
+@partial(jax.jit, static_argnames=("l_min", "v_min", "block"))
+def _rqa(R, l_min, v_min, block):
+    n = R.shape[0]
+    diag, vert = line_histograms(R, block)
+    lengths = jnp.arange(n + 1)
+    dl = diag * lengths
+    vl = vert * lengths
+    dsel = lengths >= l_min
+    vsel = lengths >= v_min
+    n_lines = jnp.sum(jnp.where(dsel, diag, 0))
+    p = _ratio(jnp.where(dsel, diag, 0), n_lines)
+    plogp = jnp.where(p > 0, p * jnp.log(jnp.where(p > 0, p, 1)), 0.0)
+    return {
+        "RR": jnp.sum(R) / n**2,
+        "DET": _ratio(jnp.sum(jnp.where(dsel, dl, 0)), jnp.sum(dl)),
+        "L": _ratio(jnp.sum(jnp.where(dsel, dl, 0)), n_lines),
+        "Lmax": jnp.max(jnp.where(diag > 0, lengths, 0)),
+        "ENTR": jnp.where(n_lines > 0, -jnp.sum(plogp), jnp.nan),
+        "LAM": _ratio(jnp.sum(jnp.where(vsel, vl, 0)), jnp.sum(vl)),
+        "TT": _ratio(jnp.sum(jnp.where(vsel, vl, 0)), jnp.sum(jnp.where(vsel, vert, 0))),
+        "Vmax": jnp.max(jnp.where(vert > 0, lengths, 0)),
+    }
+
+
+def rqa(
+    R: Bool[ArrayLike, "n n"], *, l_min: int = 2, v_min: int = 2, block: int | None = None
+) -> dict[str, Array]:
+    """The RQA measures of a recurrence matrix (see the module docstring for definitions).
+
+    Args:
+        R: square boolean recurrence matrix.
+        l_min, v_min: shortest diagonal / vertical line counted as a line (>= 1).
+        block: diagonals per block of the line counting (memory ~ block · N).
+
+    Returns:
+        ``{"RR", "DET", "L", "Lmax", "ENTR", "LAM", "TT", "Vmax"}`` as scalar arrays.
+    """
+    R = jnp.asarray(R)
+    if R.ndim != 2 or R.shape[0] != R.shape[1]:
+        raise ValueError(f"R must be a square matrix, got shape {R.shape}")
+    if R.shape[0] < 2:
+        raise ValueError(f"R must be at least 2 x 2, got shape {R.shape}")
+    l_min = _check_int("l_min", l_min, 1)
+    v_min = _check_int("v_min", v_min, 1)
+    return _rqa(R.astype(bool), l_min, v_min, block)
+
+
+def rqa_series(
+    x: ArrayLike,
+    *,
+    threshold: float | None = None,
+    recurrence_rate: float | None = None,
+    dim: int = 1,
+    delay: int = 1,
+    metric: str = "supremum",
+    l_min: int = 2,
+    v_min: int = 2,
+) -> dict[str, Array]:
+    """:func:`rqa` of :func:`recurrence_matrix` of a series (same arguments)."""
+    R = recurrence_matrix(
+        x,
+        threshold=threshold,
+        recurrence_rate=recurrence_rate,
+        dim=dim,
+        delay=delay,
+        metric=metric,
+    )
+    return rqa(R, l_min=l_min, v_min=v_min)
+
+
+def iid_theory(p: float) -> dict[str, float]:
+    """Large-N RQA of a recurrence matrix whose off-diagonal entries are i.i.d. Bernoulli(p).
+
+    Runs along a diagonal are then geometric: a point is isolated with probability
+    (1 - p)², so DET = 1 - (1 - p)²; given l >= 2, l - 1 is geometric with mean
+    1/(1 - p), so L = 1 + 1/(1 - p), and the entropy of P(l | l >= 2) = (1 - p) p^{l-2}
+    is [-(1 - p) ln(1 - p) - p ln p] / (1 - p). (For an i.i.d. series the entries of one
+    diagonal are independent: each involves a disjoint pair of samples.)
+    """
+    q = 1.0 - p
+    return {
+        "RR": p,
+        "DET": 1.0 - q * q,
+        "L": 1.0 + 1.0 / q,
+        "ENTR": (-q * np.log(q) - p * np.log(p)) / q,
+    }
+
+
+__all__ = [
+    "MEASURES",
+    "METRICS",
+    "delay_embed",
+    "distance_matrix",
+    "iid_theory",
+    "line_histograms",
+    "recurrence_matrix",
+    "rqa",
+    "rqa_series",
+    "threshold_for_rate",
+]

@@ -1,0 +1,162 @@
+"""Lyapunov spectra: exact linear answers, Lorenz against the literature, sum rules."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxdyn
+from jaxdyn.analysis.lyapunov import divergence, lyapunov_spectrum
+from jaxdyn.core import ClassicRK4
+from jaxdyn.systems import GaussMap, Lorenz, RechargeOscillator
+
+FIXED = dict(solver=ClassicRK4(), adaptive=False, dt=0.01)
+
+
+class LinearODE(jaxdyn.AbstractODE):
+    A: jax.Array
+    param_ranges: ClassVar = {}
+
+    def drift(self, t, y, args=None):
+        return self.A @ y
+
+    def initial_state(self, key=None):
+        return jnp.ones(self.A.shape[0])
+
+
+class LinearMap(jaxdyn.AbstractMap):
+    A: jax.Array
+    param_ranges: ClassVar = {}
+    random_steps: ClassVar[bool] = False
+
+    def step(self, t, y, key, args=None):
+        return self.A @ y
+
+    def initial_state(self, key=None):
+        return jnp.ones(self.A.shape[0])
+
+
+class VanDerPol(jaxdyn.AbstractODE):
+    mu: jax.Array
+    param_ranges: ClassVar = {"mu": (0.0, 10.0)}
+    t_char: ClassVar[float] = 5.0
+
+    def drift(self, t, y, args=None):
+        x, v = y
+        return jnp.stack([v, self.mu * (1 - x**2) * v - x])
+
+    def initial_state(self, key=None):
+        return jnp.array([2.0, 0.0])
+
+
+def test_linear_flow_exponents_are_the_real_parts_of_the_eigenvalues():
+    # Non-normal, with a complex pair: real parts -0.3 (twice) and 0.2.
+    P = jnp.array([[1.0, 0.5, 0.2], [0.0, 1.0, 0.3], [0.4, 0.0, 1.0]])
+    J = jnp.array([[-0.3, 1.5, 0.0], [-1.5, -0.3, 0.0], [0.0, 0.0, 0.2]])
+    A = P @ J @ jnp.linalg.inv(P)
+    lam = lyapunov_spectrum(LinearODE(A), 400.0, t_renorm=0.5, **FIXED)
+    np.testing.assert_allclose(np.asarray(lam), [0.2, -0.3, -0.3], atol=5e-3)
+    # the sum is exact at any time: log det of the propagator = t tr A
+    np.testing.assert_allclose(float(lam.sum()), float(jnp.trace(A)), rtol=1e-8)
+
+
+def test_linear_map_exponents_are_log_moduli_of_the_eigenvalues():
+    A = jnp.array([[0.5, 2.0], [0.0, -1.5]])  # eigenvalues 0.5, -1.5 (non-normal)
+    lam = lyapunov_spectrum(LinearMap(A), 4000.0)
+    np.testing.assert_allclose(np.asarray(lam), np.log([1.5, 0.5]), atol=2e-3)
+    # the sum is exact at every step: log |det A| per step
+    lam1 = lyapunov_spectrum(LinearMap(A), 3.0)
+    np.testing.assert_allclose(float(lam1.sum()), np.log(0.75), rtol=1e-13)
+
+
+def test_lorenz_spectrum_matches_the_literature_and_its_sum_is_the_divergence():
+    # Literature (e.g. Sprott, "Chaos and Time-Series Analysis", OUP 2003; Wolf et al.
+    # 1985): 0.9056, 0, -14.5723 at sigma = 10, rho = 28, beta = 8/3.
+    lam = lyapunov_spectrum(Lorenz(), 2000.0, t_renorm=0.1, transient=20.0, **FIXED)
+    lam = np.asarray(lam)
+    assert abs(lam[0] - 0.9056) < 0.02, lam
+    assert abs(lam[1]) < 0.01, lam  # the flow direction: one zero exponent
+    assert abs(lam[2] + 14.5723) < 0.02, lam
+    # divergence of Lorenz is -(sigma + 1 + beta), constant
+    # (up to the RK4 error at dt = 0.01: the QR sum is log det of the computed propagator)
+    np.testing.assert_allclose(lam.sum(), -(10 + 1 + 8 / 3), rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_sum_equals_mean_divergence_and_one_exponent_is_zero_on_a_limit_cycle():
+    s = VanDerPol(jnp.asarray(1.5))
+    t1, tr = 1000.0, 50.0
+    lam, (ts, running) = lyapunov_spectrum(
+        s, t1, t_renorm=0.5, transient=tr, return_history=True, rtol=1e-10, atol=1e-12
+    )
+    y_start = jaxdyn.simulate(s, tr, rtol=1e-10, atol=1e-12).ys[-1]
+    ts_div = np.linspace(0.0, t1, 100001)
+    div = jaxdyn.simulate(
+        s,
+        t1,
+        y0=y_start,
+        ts=ts_div,
+        rtol=1e-10,
+        atol=1e-12,
+        observable=lambda t, y: divergence(s, t, y),
+    ).ys
+    mean_div = np.trapezoid(np.asarray(div), ts_div) / t1
+    np.testing.assert_allclose(float(lam.sum()), mean_div, rtol=1e-5)
+    assert abs(float(lam[0])) < 5e-3  # the phase along the cycle neither grows nor decays
+    assert float(lam[1]) < -0.5
+    assert running.shape == (2000, 2) and ts.shape == (2000,)
+
+
+def test_vmap_over_a_parameter_is_a_one_line_sweep_and_equals_single_runs():
+    rhos = jnp.array([20.0, 28.0])
+    f = lambda r: lyapunov_spectrum(Lorenz(rho=r), 300.0, transient=10.0, **FIXED)[0]
+    swept = jax.jit(jax.vmap(f))(rhos)
+    assert float(swept[0]) < 0 < float(swept[1])  # stable fixed point vs chaos
+    np.testing.assert_allclose(float(swept[1]), float(f(28.0)), rtol=1e-10)
+    # below rho_H = 24.74 the fixed points C± attract: lambda_1 is their leading real part
+    s = Lorenz(rho=20.0)
+    xs = np.sqrt(float(s.beta) * 19.0)
+    eig = jaxdyn.analysis.stability.jacobian_eigenvalues(
+        lambda y: s.drift(0.0, y), jnp.array([xs, xs, 19.0])
+    )
+    np.testing.assert_allclose(float(swept[0]), float(jnp.max(jnp.real(eig))), atol=4e-3)
+
+
+def test_logistic_like_gauss_map_exponent_is_log_of_the_fixed_point_multiplier():
+    g = GaussMap()
+    # start past the bottleneck near x = -0.3 (F(x) - x ~ -6e-5 there)
+    lam = lyapunov_spectrum(g, 3000.0, transient=20.0, y0=jnp.asarray(-0.6))
+    np.testing.assert_allclose(float(lam[0]), np.log(2 * 2 * np.exp(-2.0)), atol=1e-3)
+
+
+@pytest.mark.slow
+def test_grad_of_the_largest_exponent_is_finite():
+    g = jax.grad(lambda r: lyapunov_spectrum(Lorenz(rho=r), 5.0, **FIXED)[0])(28.0)
+    assert np.isfinite(float(g))
+
+
+BAD = [
+    (lambda: lyapunov_spectrum(RechargeOscillator(), 10.0), TypeError, "stochastic"),
+    (lambda: lyapunov_spectrum(jaxdyn.systems.DelayedReplicator(), 10.0), TypeError, "delay"),
+    (lambda: lyapunov_spectrum(Lorenz(), -1.0), ValueError, "t1"),
+    (lambda: lyapunov_spectrum(Lorenz(), 1.05, t_renorm=0.1), ValueError, "whole number"),
+    (lambda: lyapunov_spectrum(Lorenz(), 1.0, n_exponents=4), ValueError, "n_exponents"),
+    (lambda: lyapunov_spectrum(Lorenz(), 1.0, transient=-1.0), ValueError, "transient"),
+    (lambda: lyapunov_spectrum(GaussMap(), 10.0, t_renorm=2.0), TypeError, "t_renorm"),
+    (
+        lambda: lyapunov_spectrum(eqx.nn.Linear(2, 2, key=jax.random.PRNGKey(0)), 1.0),
+        TypeError,
+        "system",
+    ),
+]
+
+
+@pytest.mark.parametrize("call,err,match", BAD)
+def test_bad_input(call, err, match):
+    with pytest.raises(err, match=match):
+        call()
