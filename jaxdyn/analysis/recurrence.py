@@ -126,6 +126,20 @@ def recurrence_matrix(
     return d < eps
 
 
+def theiler_window(R: Bool[ArrayLike, "n n"], w: int) -> Bool[Array, "n n"]:
+    """R with the band |i - j| < w removed (w = 1: the main diagonal only).
+
+    A smooth, finely sampled series recurs trivially with its own neighbours in time
+    (tangential motion); excluding a Theiler window of about one autocorrelation time
+    keeps those points out of every measure (Marwan, Int. J. Bifurcation Chaos 21, 1003
+    (2011)). ``rqa`` itself follows pyunicorn (no window): apply this first.
+    """
+    w = _check_int("w", w, 0)
+    R = jnp.asarray(R)
+    i = jnp.arange(R.shape[0])
+    return R & (jnp.abs(i[:, None] - i[None, :]) >= w)
+
+
 def _runs_hist(B: Array, length: int) -> Array:
     """Histogram (index = length, 0..length) of the runs of True along axis 1 of ``B``."""
     B = B.astype(jnp.int32)
@@ -279,5 +293,6 @@ __all__ = [
     "recurrence_matrix",
     "rqa",
     "rqa_series",
+    "theiler_window",
     "threshold_for_rate",
 ]
