@@ -344,7 +344,8 @@ def coherence(cs: CrossSpectrum, *, intrinsic: bool = False) -> tuple[Array, Arr
 
     raw: g² = (|⟨C⟩|² - n²)/(⟨P1⟩⟨P2⟩), error √(2/m) g (1 - g²);
     intrinsic: γ² = (|⟨C⟩|² - n²)/(S1 S2) with the noise-subtracted powers S_i, error from
-    VN97 eq. (8) (valid for high powers and coherence). |⟨C⟩|² - n² is floored at 0.
+    VN97 eq. (8) (valid for high powers and coherence; NaN where a noise-subtracted power
+    is not positive). |⟨C⟩|² - n² is floored at 0.
     """
     b2 = bias_term(cs)
     c2 = jnp.abs(cs.cross) ** 2
@@ -356,7 +357,8 @@ def coherence(cs: CrossSpectrum, *, intrinsic: bool = False) -> tuple[Array, Arr
         return g2, jnp.maximum(err, 1.0 / m)
     n1, n2 = cs.noise1[..., None], cs.noise2[..., None]
     s1, s2 = cs.power1 - n1, cs.power2 - n2
-    g2 = num / (s1 * s2)
+    # undefined (NaN) where a band's power does not exceed its counting noise
+    g2 = jnp.where((s1 > 0) & (s2 > 0), num / (s1 * s2), jnp.nan)
     # VN97 eq. (8): δγ²/γ² = m^-1/2 [2 m n⁴/(|C|² - n²)² + (N1/S1)² + (N2/S2)²
     #                                + m (δg²/g²)²]^1/2, m (δg²/g²)² = 2 (1-γ²)²/γ²
     # (Bendat & Piersol). Stingray 2.3 writes the first and last terms with (|C|² - 2n²)

@@ -52,6 +52,10 @@ FOURIER_FACTOR = 4 * math.pi / (OMEGA0 + math.sqrt(2 + OMEGA0**2))
 class WaveletTransform(eqx.Module):
     """A continuous wavelet transform: coefficients, scales, periods, cone of influence.
 
+    Only ``wave`` is an array leaf (so a transform vmaps over series); the scales are
+    static metadata and ``scales``, ``period``, ``coi`` and ``inside_coi`` are NumPy
+    arrays, usable as constants inside traced code.
+
     Attributes:
         wave: W_n(s_j), shape ``(*batch, J+1, N)``.
         scales: s_j; period: λ s_j (Fourier periods).
@@ -61,11 +65,21 @@ class WaveletTransform(eqx.Module):
     """
 
     wave: Complex[Array, "*b j n"]
-    scales: Float[Array, " j"]
-    period: Float[Array, " j"]
-    coi: Float[Array, " n"]
+    scale_values: tuple[float, ...] = eqx.field(static=True)
     dt: float = eqx.field(static=True)
     dj: float = eqx.field(static=True)
+
+    @property
+    def scales(self) -> np.ndarray:
+        return np.asarray(self.scale_values)
+
+    @property
+    def period(self) -> np.ndarray:
+        return FOURIER_FACTOR * self.scales
+
+    @property
+    def coi(self) -> np.ndarray:
+        return cone_of_influence(self.wave.shape[-1], self.dt)
 
     @property
     def power(self) -> Float[Array, "*b j n"]:
@@ -73,7 +87,7 @@ class WaveletTransform(eqx.Module):
         return jnp.real(self.wave) ** 2 + jnp.imag(self.wave) ** 2
 
     @property
-    def inside_coi(self) -> Float[Array, "j n"]:
+    def inside_coi(self) -> np.ndarray:
         """True where the power is free of edge effects (period below the cone)."""
         return self.period[:, None] <= self.coi[None, :]
 
@@ -129,19 +143,14 @@ def cwt(
     psi = jnp.reshape(psi, (1,) * (x.ndim - 1) + psi.shape)
     wave = jnp.fft.ifft(xf[..., None, :] * psi, axis=-1)[..., :n]
     return WaveletTransform(
-        wave=wave,
-        scales=jnp.asarray(scales),
-        period=jnp.asarray(FOURIER_FACTOR * scales),
-        coi=jnp.asarray(cone_of_influence(n, dt)),
-        dt=dt,
-        dj=float(dj),
+        wave=wave, scale_values=tuple(float(v) for v in scales), dt=dt, dj=float(dj)
     )
 
 
 def icwt(w: WaveletTransform) -> Float[Array, "*b n"]:
     """Inverse transform by the T&C delta-function reconstruction (eq. 11)."""
     psi0 = math.pi**-0.25
-    terms = jnp.real(w.wave) / jnp.sqrt(w.scales)[:, None]
+    terms = jnp.real(w.wave) / jnp.asarray(np.sqrt(w.scales))[:, None]
     return w.dj * math.sqrt(w.dt) / (C_DELTA * psi0) * jnp.sum(terms, axis=-2)
 
 
