@@ -19,6 +19,7 @@ from ._sweep import member_key, status_counts, sweep
 from ._system import (
     KINDS,
     AbstractDDE,
+    AbstractJumpProcess,
     AbstractMap,
     AbstractODE,
     AbstractSDE,
@@ -40,7 +41,14 @@ from ._trajectory import (
     finite_status,
     log_times,
 )
-from .integrators import ETDRK4, ClassicRK4, Problem, register_integrator
+from .integrators import (
+    ETDRK4,
+    ClassicRK4,
+    Gillespie,
+    Problem,
+    TauLeaping,
+    register_integrator,
+)
 
 __all__ = [
     "ETDRK4",
@@ -51,6 +59,7 @@ __all__ = [
     "STATUS_NONFINITE",
     "STATUS_OK",
     "AbstractDDE",
+    "AbstractJumpProcess",
     "AbstractMap",
     "AbstractODE",
     "AbstractSDE",
@@ -60,11 +69,13 @@ __all__ = [
     "ChunkStore",
     "ClassicRK4",
     "FitResult",
+    "Gillespie",
     "Grid",
     "Identity",
     "Interval",
     "Positive",
     "Problem",
+    "TauLeaping",
     "Trajectory",
     "all_finite",
     "atomic_path",

@@ -251,6 +251,32 @@ class AbstractSemilinear(AbstractODE):
         return self.from_spectral(self.linear_symbol() * v + self.nonlinear_spectral(t, v, args))
 
 
+class AbstractJumpProcess(AbstractSystem):
+    """A continuous-time Markov jump process on counts: y -> y + ν_j at rate a_j(y).
+
+    The state is a vector of non-negative integer counts (molecules, agents, ...).
+    Implement ``stoichiometry()`` (the change vectors ν_j as a static integer array of
+    shape ``(R, n)``, one row per channel) and ``propensities(t, y, args)`` (the rates
+    a_j(y) >= 0, shape ``(R,)``; zero for a channel that would leave the state space).
+    :func:`jaxdyn.simulate` samples exact paths by Gillespie's direct method (D. T.
+    Gillespie, J. Comput. Phys. 22, 403 (1976)), or fixed-step tau-leaping when given
+    ``solver=TauLeaping()``. The direct method holds the propensities constant between
+    jumps: they must not depend on ``t`` (the argument is there for a uniform signature).
+    """
+
+    @abc.abstractmethod
+    def stoichiometry(self) -> np.ndarray:
+        """Change vectors ν_j, an integer array of shape ``(R, n)`` (static, not traced)."""
+
+    @abc.abstractmethod
+    def propensities(self, t: ArrayLike, y: Array, args: Any = None) -> Float[Array, " R"]:
+        """The jump rates a_j(y) >= 0 of the R channels in state ``y``."""
+
+    @property
+    def is_stochastic(self) -> bool:
+        return True
+
+
 #: the kinds, most specific first (the order in which ``kind_of`` tests them)
 KINDS: tuple[type[AbstractSystem], ...] = (
     AbstractSemilinear,
@@ -258,6 +284,7 @@ KINDS: tuple[type[AbstractSystem], ...] = (
     AbstractODE,
     AbstractDDE,
     AbstractMap,
+    AbstractJumpProcess,
 )
 
 
@@ -333,6 +360,7 @@ def check_positive(name: str, value: float, *, allow_zero: bool = False) -> floa
 
 __all__ = [
     "AbstractDDE",
+    "AbstractJumpProcess",
     "AbstractMap",
     "AbstractODE",
     "AbstractSDE",

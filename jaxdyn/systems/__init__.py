@@ -8,6 +8,13 @@ tests of ``tests/test_contract.py``.
 
 from ._registry import get, info, kind_of, names, register
 from .burgers import Burgers, cole_hopf_sine, grf_initial_condition, make_dataset
+from .chemical_networks import (
+    AbstractNamedNetwork,
+    BirthDeath,
+    Brusselator,
+    Dimerisation,
+    Schlogl,
+)
 from .delayed_oscillator import DelayedActionOscillator
 from .duffing import Duffing
 from .gauss_map import GaussMap
@@ -16,6 +23,12 @@ from .langevin import Harmonic, UnderdampedLangevin
 from .lorenz import Lorenz
 from .pendulum import Pendulum
 from .recharge_oscillator import RechargeOscillator
+from .reaction_network import (
+    AbstractReactionNetwork,
+    ChemicalLangevin,
+    RateEquations,
+    ReactionNetwork,
+)
 from .redundancy import (
     AbstractObjective,
     LogisticRegression,
@@ -32,6 +45,11 @@ from .stochastic_oscillator import StochasticOscillator
 from .sync1d import AbstractSync1D, Sync1D, Sync1DColumnar, Sync1DNoisy
 
 for _cls in (
+    BirthDeath,
+    Brusselator,
+    Dimerisation,
+    ReactionNetwork,
+    Schlogl,
     Burgers,
     DelayedActionOscillator,
     DelayedReplicator,
@@ -51,6 +69,15 @@ for _cls in (
     register(_cls)
 
 __all__ = [
+    "AbstractNamedNetwork",
+    "AbstractReactionNetwork",
+    "BirthDeath",
+    "Brusselator",
+    "ChemicalLangevin",
+    "Dimerisation",
+    "RateEquations",
+    "ReactionNetwork",
+    "Schlogl",
     "ARCHITECTURES",
     "AbstractObjective",
     "AbstractSync1D",

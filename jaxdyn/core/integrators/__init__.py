@@ -8,32 +8,44 @@ kind                       integrator                    default solver
 ``AbstractDDE``            :func:`integrate_delay`       classical RK4, method of steps
 ``AbstractMap``            :func:`integrate_map`         the system's own ``step``
 ``AbstractSemilinear``     :func:`integrate_semilinear`  ETDRK4 (any diffrax solver too)
+``AbstractJumpProcess``    :func:`integrate_jumps`       Gillespie direct (exact paths)
 =========================  ============================  ==============================
 
 A new kind of dynamics registers its integrator here with :func:`register_integrator`.
 """
 
-from .._system import AbstractDDE, AbstractMap, AbstractODE, AbstractSemilinear
+from .._system import (
+    AbstractDDE,
+    AbstractJumpProcess,
+    AbstractMap,
+    AbstractODE,
+    AbstractSemilinear,
+)
 from ._delay import ClassicRK4, hermite, integrate_delay
 from ._diffrax import integrate_diffrax, scan_solve
 from ._etdrk4 import ETDRK4, etdrk4_coefficients, integrate_semilinear
 from ._map import integrate_map, step_grid
 from ._problem import Problem, check_options, integrator_for, register_integrator
+from ._ssa import Gillespie, TauLeaping, integrate_jumps
 
 register_integrator(AbstractODE, integrate_diffrax)  # ODEs and SDEs
 register_integrator(AbstractDDE, integrate_delay)
 register_integrator(AbstractMap, integrate_map)
 register_integrator(AbstractSemilinear, integrate_semilinear)
+register_integrator(AbstractJumpProcess, integrate_jumps)
 
 __all__ = [
     "ETDRK4",
     "ClassicRK4",
+    "Gillespie",
+    "TauLeaping",
     "Problem",
     "check_options",
     "etdrk4_coefficients",
     "hermite",
     "integrate_delay",
     "integrate_diffrax",
+    "integrate_jumps",
     "integrate_map",
     "integrate_semilinear",
     "integrator_for",
