@@ -54,10 +54,8 @@ import numpy as np  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
-from jaxdyn.core.grid import Grid  # noqa: E402
-from jaxdyn.core.simulate import simulate  # noqa: E402
-from jaxdyn.core.sweep import sweep  # noqa: E402
-from jaxdyn.systems.sync1d import Sync1D  # noqa: E402
+from jaxdyn import Grid, member_key, simulate, sweep  # noqa: E402
+from jaxdyn.systems import Sync1D  # noqa: E402
 
 A = 0.5
 TOL = 1e-6
@@ -115,8 +113,9 @@ def build(cfg):
     KK, SS = (m.ravel() for m in np.meshgrid(Ks, sigmas, indexing="ij"))
     n = KK.size
     key = jax.random.PRNGKey(0)
-    # The key simulate() uses for member (point, seed 0): fold_in(key, 0), split, first half.
-    xi = jax.random.normal(jax.random.split(jax.random.fold_in(key, 0))[0], (L,))
+    # The disorder member (point, seed 0) draws: simulate splits member_key(key, 0) into
+    # (initial-state key, run key) and the system draws ξ from the first half.
+    xi = jax.random.normal(jax.random.split(member_key(key, 0))[0], (L,))
     base = Sync1D(L=L, a=A, randomness="columnar")
     grid = Grid.product(K=Ks, sigma=sigmas)
     Kj, Sj = jnp.asarray(KK), jnp.asarray(SS)
@@ -148,7 +147,7 @@ def build(cfg):
         return simulate(
             system,
             T,
-            key=jax.random.fold_in(key, 0),
+            key=member_key(key, 0),
             ts=ts,
             observable=w2,
             rtol=TOL,

@@ -44,10 +44,8 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from jaxdyn.core.grid import Grid  # noqa: E402
-from jaxdyn.core.simulate import simulate  # noqa: E402
-from jaxdyn.core.sweep import sweep  # noqa: E402
-from jaxdyn.systems.sync1d import Sync1D  # noqa: E402
+from jaxdyn import Grid, simulate, sweep  # noqa: E402
+from jaxdyn.systems import Sync1D  # noqa: E402
 
 K, SIGMA, A, DT = 1.0, 0.5, 0.5, 0.05
 

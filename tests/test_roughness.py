@@ -10,15 +10,19 @@ from jaxdyn.analysis.roughness import (
     ew_linear_w2,
     ew_linear_w2_sat,
     growth_exponent,
+    growth_window,
     is_saturated,
     local_slopes,
     power_law_fit,
+    profile,
     roughness2,
     roughness_exponent,
     saturation_time,
     saturation_value,
+    skewness,
     width,
 )
+from jaxdyn.analysis.stability import fit_hopf_amplitude
 
 
 @pytest.mark.parametrize("beta", [0.25, 1 / 3, 0.5, 0.75, 1.0])
@@ -50,6 +54,78 @@ def test_roughness_exponent_and_power_law_fit():
     assert (p, c) == (pytest.approx(1.5, abs=1e-12), pytest.approx(0.3, rel=1e-10))
 
 
+def test_power_law_fit_is_exact_and_skips_unusable_points():
+    x = np.geomspace(0.01, 100.0, 9)
+    for p_true, c_true in ((-0.7, 2.0), (1 / 3, 0.05), (2.5, 7.0)):
+        p, c = power_law_fit(x, c_true * x**p_true)
+        assert p == pytest.approx(p_true, abs=1e-12)
+        assert c == pytest.approx(c_true, rel=1e-12)
+    # non-finite and non-positive points are dropped, not fitted
+    y = 3.0 * x**0.25
+    y[[1, 4, 6]] = [np.nan, -1.0, 0.0]
+    assert power_law_fit(x, y)[0] == pytest.approx(0.25, abs=1e-12)
+    x_bad = x.copy()
+    x_bad[2] = np.inf
+    assert power_law_fit(x_bad, 3.0 * x**0.25)[0] == pytest.approx(0.25, abs=1e-12)
+    # fewer than two usable points: no fit
+    assert np.isnan(power_law_fit([1.0, 2.0], [1.0, np.nan])).all()
+
+
+def test_hopf_amplitude_fit_uses_the_one_power_law_fit():
+    # an exact supercritical branch A = C (μ - μ_c)^(1/2): A² is linear, onset exact
+    mu_c, C = 1.7, 0.8
+    mu = mu_c + np.array([0.01, 0.02, 0.05, 0.1, 0.2])
+    res = fit_hopf_amplitude(mu, C * np.sqrt(mu - mu_c))
+    assert res["mu_onset"] == pytest.approx(mu_c, abs=1e-12)
+    assert res["slope_a2"] == pytest.approx(C**2, rel=1e-10)
+    assert res["exponent"] == pytest.approx(0.5, abs=1e-10)
+    assert res["prefactor"] == pytest.approx(C, rel=1e-9)
+    # a point below onset (amplitude 0) is ignored; the closed-form μ_c can be imposed
+    res = fit_hopf_amplitude(np.r_[mu_c - 0.1, mu], np.r_[0.0, C * (mu - mu_c) ** 0.5], mu_c=mu_c)
+    assert res["exponent"] == pytest.approx(0.5, abs=1e-10)
+
+
+def test_skewness_of_known_profiles(key):
+    import jax
+    import jax.numpy as jnp
+
+    # a two-level profile with a fraction p of sites raised: skewness (1 - 2p)/sqrt(p(1 - p))
+    for n_up, L in ((1, 4), (3, 12), (5, 8)):
+        h = np.zeros(L)
+        h[:n_up] = 2.5
+        p = n_up / L
+        assert skewness(h) == pytest.approx((1 - 2 * p) / np.sqrt(p * (1 - p)), rel=1e-12)
+        assert skewness(-h) == pytest.approx(-skewness(h), rel=1e-12)
+    # symmetric and flat profiles have none
+    assert skewness(np.array([-1.0, 0.0, 1.0, 0.0])) == pytest.approx(0.0, abs=1e-15)
+    assert skewness(np.full(6, 3.0)) == 0.0  # exactly flat (a mean without roundoff)
+    assert float(jax.jit(skewness)(jnp.zeros(6))) == 0.0
+    # shift- and scale-invariant; batched over leading axes; the same in JAX, traced
+    h = np.asarray(jax.random.normal(key, (3, 40))) ** 2
+    s = skewness(h)
+    assert s.shape == (3,)
+    np.testing.assert_allclose(skewness(4.0 * h + 7.0), s, rtol=1e-10)
+    np.testing.assert_allclose(np.asarray(jax.jit(skewness)(jnp.asarray(h))), s, rtol=1e-12)
+    # as an observable on a (theta, omega) state it reduces theta
+    assert skewness(0.0, (h[0], h[1])) == pytest.approx(s[0], rel=1e-12)
+
+
+def test_profile_and_growth_window():
+    theta, omega = np.arange(5.0), np.ones(5)
+    np.testing.assert_array_equal(profile(0.0, (theta, omega)), theta)
+    np.testing.assert_array_equal(profile(0.0, theta), theta)
+    np.testing.assert_array_equal(profile(theta), theta)
+    t = np.geomspace(0.01, 1000.0, 51)  # ten points per decade
+    sel = growth_window(t, 2.0)
+    np.testing.assert_array_equal(t[sel], t[(t >= 0.5) & (t <= 5.0)])
+    assert sel.sum() == 10
+    # a saturated width cuts the window at t_sat / 3
+    np.testing.assert_array_equal(t[growth_window(t, 2.0, t_sat=6.0)], t[(t >= 0.5) & (t <= 2.0)])
+    np.testing.assert_array_equal(growth_window(t, 2.0, t_sat=np.nan), sel)
+    with pytest.raises(ValueError, match="K must be positive"):
+        growth_window(t, 0.0)
+
+
 def test_saturation_value_and_time():
     # Family-Vicsek-like crossover: W = min(t^β, W_sat) with a sharp corner at t_x
     t = np.geomspace(0.01, 1e4, 400)
@@ -70,6 +146,9 @@ def test_roughness2_is_spatial_variance_and_observable(key):
     np.testing.assert_allclose(roughness2(h), h.var(axis=-1), rtol=1e-12)
     # as an observable on a (theta, omega) tuple state it reduces theta
     np.testing.assert_allclose(roughness2(0.0, (h[0], h[1])), h[0].var(), rtol=1e-12)
+    # the same reduction traced (as a simulate observable) and on saved (T, L) phases
+    np.testing.assert_allclose(np.asarray(jax.jit(roughness2)(h)), h.var(axis=-1), rtol=1e-12)
+    np.testing.assert_allclose(roughness2(h[None]), h.var(axis=-1)[None], rtol=1e-12)
     np.testing.assert_allclose(width(h**2, axis=0), np.sqrt((h**2).mean(axis=0)))
 
 

@@ -5,15 +5,20 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxdyn import Grid, member_key, simulate, sweep
 from jaxdyn.analysis.roughness import (
     columnar_linear_w2,
     ew_linear_w2,
     growth_exponent,
+    profile,
     roughness2,
 )
 from jaxdyn.analysis.sync import (
+    frequency_locking,
+    frequency_spread,
     is_locked,
     kpz_coupling,
+    locked_fraction,
     locking_lower_bound,
     locking_threshold,
     mean_frequencies,
@@ -21,8 +26,8 @@ from jaxdyn.analysis.sync import (
     phase_slips,
     winding_indices,
 )
-from jaxdyn.core.simulate import simulate
-from jaxdyn.systems.sync1d import Sync1D, Sync1DColumnar, Sync1DNoisy
+from jaxdyn.experiments.sync1d import PRESETS, Sync1DConfig, member_disorder
+from jaxdyn.systems import Sync1D, Sync1DColumnar, Sync1DNoisy
 
 
 def _w2_samples(system, t1, ts, n, key, **kw):
@@ -158,7 +163,7 @@ def test_ring_locks_above_and_not_below_threshold():
     def theta(K, k):
         s = Sync1D(L=L, K=K, sigma=1.0, a=0.0, randomness="columnar")
         return simulate(
-            s, t1, key=k, ts=jnp.asarray(ts), observable=lambda t, y: y[0], max_steps=1_000_000
+            s, t1, key=k, ts=jnp.asarray(ts), observable=profile, max_steps=1_000_000
         ).ys
 
     th = np.asarray(jax.jit(jax.vmap(theta))(jnp.asarray(Ks), jnp.stack(ks)))
@@ -166,6 +171,9 @@ def test_ring_locks_above_and_not_below_threshold():
     np.testing.assert_array_equal(locked, [False, True] * 3)
     slips = phase_slips(th[:, 100:])
     assert np.all(slips[1::2] == 0) and np.all(slips[0::2].sum(axis=-1) > 0)
+    # the same reductions on JAX arrays (as inside a sweep member) agree
+    np.testing.assert_array_equal(np.asarray(is_locked(ts, jnp.asarray(th), t1 / 2)), locked)
+    np.testing.assert_array_equal(np.asarray(phase_slips(jnp.asarray(th[:, 100:]))), slips)
 
 
 def test_slip_and_frequency_helpers():
@@ -180,6 +188,92 @@ def test_slip_and_frequency_helpers():
     # a full turn of relative phase in the window is more than half a slip: not locked
     assert not is_locked(ts, theta, 5.0)
     assert is_locked(ts, theta * 0 + ts[:, None], 5.0)
+    with pytest.raises(ValueError, match="t_start"):
+        mean_frequencies(ts, theta, 9.5)
+
+
+def _wound_ring(windings):
+    """Phases (T, L) whose link j = (j, j+1) has winding index windings[t, j] at save t.
+
+    Built from the differences d_j = 2π n_j + small offsets; the last link closes the ring,
+    so its winding is minus the sum of the others."""
+    windings = np.asarray(windings, dtype=float)
+    offsets = 0.3 * np.sin(np.arange(windings.shape[1]))  # well inside (-π, π)
+    d = 2 * np.pi * windings + offsets
+    return np.concatenate([np.zeros((d.shape[0], 1)), np.cumsum(d, axis=1)], axis=1)
+
+
+def test_phase_slips_count_known_windings():
+    # links 0..3 of a ring of 5; link 4 closes it with winding -(sum of the others)
+    n = np.array(
+        [
+            [0, 0, 0, 0],
+            [1, 0, 0, 0],  # link 0 slips once (link 4: once)
+            [1, 0, -1, 0],  # link 2 slips backwards (link 4: once more)
+            [1, 0, -1, 0],  # nothing
+            [-1, 2, 0, 0],  # link 0 by two, link 1 by two, link 2 by one, link 4 by one
+        ]
+    )
+    theta = _wound_ring(n)
+    full = np.concatenate([n, -n.sum(axis=1, keepdims=True)], axis=1)
+    np.testing.assert_array_equal(winding_indices(theta), full)
+    expected = [0, 2, 2, 0, 6]
+    np.testing.assert_array_equal(phase_slips(theta), expected)
+    # traced, as inside a sweep member: same integer counts, aligned with the saves
+    traced = jax.jit(phase_slips)(jnp.asarray(theta))
+    assert jnp.issubdtype(traced.dtype, jnp.integer)
+    np.testing.assert_array_equal(np.asarray(traced), expected)
+    # a global rotation of every phase (all oscillators by whole turns) is no slip
+    np.testing.assert_array_equal(phase_slips(theta + 2 * np.pi * np.arange(5)[:, None]), expected)
+    # batch axes in front are kept
+    assert phase_slips(np.stack([theta, theta])).shape == (2, 5)
+
+
+def test_locked_fraction_and_spread_exact():
+    tol = 0.1
+    locked = np.full(8, 1.3)
+    np.testing.assert_array_equal(locked_fraction(locked, tol), 1.0)
+    # three oscillators off by more than tol around a common frequency: 5/8 locked
+    freqs = locked + np.array([0, 0, 0, 0, 0, 0.5, -0.5, 0.5]) - 0.5 * 1 / 8
+    assert float(locked_fraction(freqs, tol)) == 5 / 8
+    assert float(frequency_spread(freqs)) == pytest.approx(np.std(freqs), abs=1e-15)
+    # phases rotating at exactly those frequencies, seen over the second half of a run
+    ts = np.linspace(0.0, 20.0, 41)
+    traced = jax.jit(lambda th: frequency_locking(ts, th, 10.0))
+    for omega, frac in ((locked, 1.0), (freqs, 5 / 8)):
+        theta = ts[:, None] * omega[None, :] + np.arange(8)[None, :] * 0.1
+        for out in (frequency_locking(ts, theta, 10.0), traced(jnp.asarray(theta))):
+            assert float(out["locked_frac"]) == frac
+            assert float(out["freq_spread"]) == pytest.approx(np.std(omega), abs=1e-12)
+    # half a slip per window is the tolerance: π / 10 for the window [10, 20]
+    near = np.zeros(8)
+    near[0] = 0.99 * np.pi / 10 * 8 / 7  # deviation from the mean is 0.99 π/10
+    theta = ts[:, None] * near[None, :]
+    assert float(frequency_locking(ts, theta, 10.0)["locked_frac"]) == 1.0
+    theta = ts[:, None] * (near * 1.02)[None, :]
+    assert float(frequency_locking(ts, theta, 10.0)["locked_frac"]) == 7 / 8
+
+
+def test_member_disorder_is_what_the_sweep_members_drew():
+    """The columnar frequencies are recovered from member_key + initial_state, not a copy
+    of the sweep's key scheme: check against what the members themselves saw."""
+    L, seeds, sigma = 8, 3, 0.7
+    key = jax.random.PRNGKey(42)
+    ring = Sync1D(L=L, K=1.0, sigma=sigma, randomness="columnar")
+
+    def omega(system, k):
+        return {"omega": simulate(system, 0.1, key=k, observable=lambda t, y: y[1]).ys[-1]}
+
+    ds = sweep(omega, ring, Grid.product(K=[1.0, 2.0]), key=key, seeds=seeds, progress=False)
+    xi = member_disorder(key, seeds, L)
+    assert xi.shape == (seeds, L)
+    for K in (1.0, 2.0):
+        np.testing.assert_allclose(ds["omega"].sel(K=K).values, sigma * xi, rtol=1e-12)
+    # distinct seeds draw distinct disorder, and member_key is the sweep's scheme
+    assert not np.allclose(xi[0], xi[1])
+    init_key, _ = jax.random.split(member_key(key, 2))
+    omega_default = Sync1DColumnar(L=L).initial_state(init_key)[1]  # σ = 0.1
+    np.testing.assert_allclose(0.1 * xi[2], omega_default, rtol=1e-12)
 
 
 def test_kpz_coupling_matches_system_methods():
@@ -191,6 +285,35 @@ def test_kpz_coupling_matches_system_methods():
     assert kpz_coupling(K, sigma, a, "white") == pytest.approx(2 * a**2 * sigma**2 / K)
     with pytest.raises(ValueError, match="randomness"):
         kpz_coupling(K, sigma, a, "pink")
+
+
+def test_sync1d_config_presets_and_validation():
+    quick = PRESETS["quick"]
+    # the quick preset is the old QUICK configuration with its fixed key PRNGKey(2026)
+    assert quick.seed == 2026
+    assert (quick.L, quick.K, quick.sigma, quick.a, quick.seeds, quick.t1) == (
+        64,
+        (0.25, 0.5, 1.0, 2.0, 4.0),
+        (0.05, 0.1, 0.2, 0.4, 0.8),
+        (0.0, 4.0),
+        10,
+        200.0,
+    )
+    assert (quick.alpha_L, quick.lock_L, quick.fit_L, quick.fit_steps) == (
+        (16, 32, 64),
+        32,
+        16,
+        100,
+    )
+    assert all(0.0 in cfg.a for cfg in PRESETS.values())
+    with pytest.raises(ValueError, match="'a' must include 0"):
+        Sync1DConfig(a=(1.0, 4.0))
+    with pytest.raises(ValueError, match="'L'"):
+        Sync1DConfig(L=2)
+    with pytest.raises(ValueError, match="'dt_white'"):
+        Sync1DConfig(dt_white=0.0)
+    with pytest.raises(ValueError, match="'alpha_L"):
+        Sync1DConfig(alpha_L=(16, 2))
 
 
 def test_sync1d_validation():
@@ -243,9 +366,9 @@ def test_kpz_roughness_exponent_white_noise():
 
 @pytest.mark.slow
 def test_fit_recovers_coupling_and_nonoddity():
-    from jaxdyn.experiments.sync1d import QUICK, fit_demo
+    from jaxdyn.experiments.sync1d import fit_demo
 
-    res = fit_demo(dict(QUICK), jax.random.PRNGKey(3))
+    res = fit_demo(PRESETS["quick"], jax.random.PRNGKey(3))
     assert res["K_fit"] == pytest.approx(res["K_true"], abs=0.02)
     assert res["a_fit"] == pytest.approx(res["a_true"], abs=0.02)
     assert res["history"][-1] < 1e-3 * res["history"][0]

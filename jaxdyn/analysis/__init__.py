@@ -1,7 +1,9 @@
 """Observables and diagnostics as small pure functions, reusable by every system.
 
 Import from the submodules (``jaxdyn.analysis.roughness``, ``jaxdyn.analysis.sync``, ...);
-the most used names of each are re-exported here.
+the most used names of each are re-exported here. The reductions of a ring's profile and
+phases (roughness, skewness, phase slips, locking) take JAX arrays inside a traced
+``simulate``/``sweep`` member and NumPy arrays afterwards.
 """
 
 from . import continuation
@@ -13,16 +15,20 @@ from .roughness import (
     ew_linear_w2,
     ew_linear_w2_sat,
     growth_exponent,
+    growth_window,
     is_saturated,
     local_slopes,
     power_law_fit,
+    profile,
     roughness2,
     roughness_exponent,
     saturation_time,
     saturation_value,
+    skewness,
     width,
 )
 from .sync import (
+    frequency_locking,
     frequency_spread,
     is_locked,
     kpz_coupling,
@@ -46,8 +52,10 @@ __all__ = [
     "columnar_linear_w2_sat",
     "ew_linear_w2",
     "ew_linear_w2_sat",
+    "frequency_locking",
     "frequency_spread",
     "growth_exponent",
+    "growth_window",
     "is_locked",
     "is_saturated",
     "kpz_coupling",
@@ -60,10 +68,12 @@ __all__ = [
     "phase_locked_state",
     "phase_slips",
     "power_law_fit",
+    "profile",
     "roughness2",
     "roughness_exponent",
     "saturation_time",
     "saturation_value",
+    "skewness",
     "width",
     "winding_indices",
 ]

@@ -8,8 +8,16 @@ variance
 
 and the realisation-averaged width is W(t) = <W²(t)>^{1/2}. Under Family-Vicsek scaling
 W ~ t^β for t << t_sat ~ L^z and W_sat ~ L^α (Barabási & Stanley, *Fractal Concepts in
-Surface Growth*, CUP 1995). Functions here are pure NumPy/JAX and work for any system:
-:func:`roughness2` doubles as an ``observable`` for :func:`jaxdyn.simulate`.
+Surface Growth*, CUP 1995). The profile's skewness
+
+    S(t) = <(h_j - h̄)³>_j / W³
+
+is zero for a symmetric (EW) profile; its sign tells KPZ's λ apart (Krug, Meakin & Halpin-
+Healy, Phys. Rev. A 45, 638 (1992)). The reductions of a profile (:func:`profile`,
+:func:`roughness2`, :func:`skewness`) run in ``jax.numpy`` on JAX arrays, so they serve as
+``observable`` of :func:`jaxdyn.simulate` or inside a ``sweep`` member, and in NumPy on
+anything else (a sweep's dataset afterwards). The exponent fits are NumPy, for after the
+run; :func:`power_law_fit` is the one log-log least-squares fit of the package.
 
 The exact linear theory is for the lattice Edwards-Wilkinson equation driven by white
 noise or by columnar (quenched) noise, dh_j = [K (h_{j+1} + h_{j-1} - 2 h_j) + η_j] dt,
@@ -28,9 +36,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
+
+from ._array import as_array, namespace
 
 #: exponents of the classic universality classes in one dimension (β growth, α roughness)
 EXPONENTS: dict[str, dict[str, float | None]] = {
@@ -42,23 +51,47 @@ EXPONENTS: dict[str, dict[str, float | None]] = {
 }
 
 
-def _field(y: Any) -> Array:
-    """The interface of a state: the array itself, or the first leaf of a tuple state."""
-    if isinstance(y, tuple | list):
-        return y[0]
-    return y
+def profile(t: ArrayLike, y: Any = None) -> Float[Array, "... L"]:
+    """The interface h_j of a state: the state itself, or the first leaf of a tuple state
+    such as ``(theta, omega)``.
+
+    As ``simulate(..., observable=profile)`` it saves the unwrapped phases of a ring
+    (whatever its kind of randomness); called with one argument it returns that argument.
+    """
+    h = t if y is None else y
+    if isinstance(h, tuple | list):
+        h = h[0]
+    return as_array(h)
+
+
+def _centred(h: Any) -> Any:
+    xp = namespace(h)
+    return h - xp.mean(h, axis=-1, keepdims=True)
 
 
 def roughness2(t: ArrayLike, y: Any = None) -> Float[Array, "..."]:
-    """Spatial variance W² of the field over its last axis.
+    """Spatial variance W² = <(h_j - h̄)²>_j of the profile over its last axis.
 
     Usable directly as ``simulate(..., observable=roughness2)``: called as
     ``roughness2(t, y)`` it reduces the state ``y`` (or the first element of a tuple
-    state such as ``(theta, omega)``); called with one argument it reduces that array.
+    state such as ``(theta, omega)``); called with one argument it reduces that array
+    (e.g. saved phases of shape ``(..., T, L)``).
     """
-    h = _field(t if y is None else y)
-    h = jnp.asarray(h)
-    return jnp.var(h, axis=-1)
+    h = profile(t, y)
+    return namespace(h).var(h, axis=-1)
+
+
+def skewness(t: ArrayLike, y: Any = None) -> Float[Array, "..."]:
+    """Skewness S = <(h_j - h̄)³>_j / W³ of the profile over its last axis.
+
+    Same calling conventions as :func:`roughness2`. A flat profile (W = 0) has S = 0.
+    """
+    dev = _centred(profile(t, y))
+    xp = namespace(dev)
+    w2 = xp.mean(dev**2, axis=-1)
+    m3 = xp.mean(dev**3, axis=-1)
+    flat = w2 <= 0
+    return xp.where(flat, 0.0, m3 / xp.where(flat, 1.0, w2) ** 1.5)
 
 
 def width(w2: ArrayLike, axis: int | tuple[int, ...] | None = 0) -> np.ndarray:
@@ -87,9 +120,11 @@ def local_slopes(t: ArrayLike, w: ArrayLike) -> np.ndarray:
 
 
 def power_law_fit(x: ArrayLike, y: ArrayLike) -> tuple[float, float]:
-    """Least-squares fit log y = log c + p log x; returns ``(p, c)``.
+    """Least-squares fit of y = c x^p in log-log (log y = log c + p log x); returns ``(p, c)``.
 
-    Non-finite or non-positive points are dropped; needs at least two left.
+    The package's one power-law fit (growth and roughness exponents here, the Hopf
+    amplitude exponent in :mod:`jaxdyn.analysis.stability`). Non-finite or non-positive
+    points are dropped; with fewer than two left the result is ``(nan, nan)``.
     """
     x = np.asarray(x, dtype=float).ravel()
     y = np.asarray(y, dtype=float).ravel()
@@ -112,6 +147,20 @@ def growth_exponent(
     if t_max is not None:
         sel &= t <= t_max
     return power_law_fit(t[sel], w[sel])[0]
+
+
+def growth_window(t: ArrayLike, K: float, t_sat: float = float("nan")) -> np.ndarray:
+    """Saves in the collective scaling window 1/K <= t <= 10/K, cut at t_sat/3 if W saturated.
+
+    Below ~1/K every site still grows on its own (random deposition under white noise,
+    linear growth under columnar disorder); the coupling K shapes the growth from then on.
+    ``t_sat`` is NaN when W has not saturated. Returns a boolean mask over ``t``.
+    """
+    t = np.asarray(t, dtype=float)
+    if not K > 0:
+        raise ValueError(f"K must be positive, got {K}")
+    t_hi = 10.0 / K if not np.isfinite(t_sat) else min(10.0 / K, t_sat / 3.0)
+    return (t >= 1.0 / K) & (t <= t_hi)
 
 
 def saturation_value(t: ArrayLike, w: ArrayLike, t_from: float | None = None) -> float:
@@ -207,12 +256,15 @@ __all__ = [
     "ew_linear_w2",
     "ew_linear_w2_sat",
     "growth_exponent",
+    "growth_window",
     "is_saturated",
     "local_slopes",
     "power_law_fit",
+    "profile",
     "roughness2",
     "roughness_exponent",
     "saturation_time",
     "saturation_value",
+    "skewness",
     "width",
 ]

@@ -19,7 +19,8 @@ Oscillations in simulations
 ---------------------------
 :func:`oscillation_amplitude` and :func:`oscillation_period` read the asymptotic
 oscillation of a time series; :func:`fit_hopf_amplitude` fits A² = a (μ - μ_c) (a
-supercritical Hopf normal form) and a free power law A = C (μ - μ_c)^γ.
+supercritical Hopf normal form) and a free power law A = C (μ - μ_c)^γ, with the one
+power-law fit of the package (:func:`jaxdyn.analysis.roughness.power_law_fit`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike
+
+from .roughness import power_law_fit
 
 
 def linear_dde_onset(alpha: ArrayLike, beta: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -88,15 +91,6 @@ def oscillation_period(t: ArrayLike, x: ArrayLike) -> float:
     return float(np.mean(np.diff(tc)))
 
 
-def fit_power_law(x: ArrayLike, y: ArrayLike) -> tuple[float, float]:
-    """Least-squares fit y = C x^γ in log-log; returns ``(gamma, C)`` (x, y > 0)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if np.any(x <= 0) or np.any(y <= 0):
-        raise ValueError("fit_power_law needs positive x and y")
-    gamma, logc = np.polyfit(np.log(x), np.log(y), 1)
-    return float(gamma), float(np.exp(logc))
-
-
 def fit_hopf_amplitude(
     mu: ArrayLike, amplitude: ArrayLike, mu_c: float | None = None
 ) -> dict[str, float]:
@@ -114,13 +108,12 @@ def fit_hopf_amplitude(
     onset = -b / a
     ref = onset if mu_c is None else mu_c
     above = keep & (mu > ref)
-    gamma, c = fit_power_law(mu[above] - ref, amp[above])
+    gamma, c = power_law_fit(mu[above] - ref, amp[above])
     return {"mu_onset": float(onset), "slope_a2": float(a), "exponent": gamma, "prefactor": c}
 
 
 __all__ = [
     "fit_hopf_amplitude",
-    "fit_power_law",
     "jacobian_eigenvalues",
     "linear_dde_onset",
     "linear_dde_rightmost_root",

@@ -11,6 +11,10 @@ before it: save time):
   n_j = round(d_j / 2π); the slip count is Σ_j |Δ n_j| between consecutive saves
   (exact when saves are closer than the duration of one slip).
 
+These reductions run in ``jax.numpy`` on JAX arrays (inside a ``sweep`` member, on the
+phases ``simulate`` saved) and in NumPy on anything else (a dataset afterwards); save
+times ``ts`` are always concrete.
+
 Locking threshold under quenched disorder (odd coupling Γ = sin, a = 0, ring of L).
 A phase-locked state rotates rigidly at Ω = ω̄ (the coupling telescopes to zero over the
 ring). With φ_k = θ_{k+1} - θ_k, θ̇_k = Ω gives K (sin φ_k - sin φ_{k-1}) = -(ω_k - ω̄), so
@@ -34,62 +38,85 @@ Suppl. 3, 453 (2010) for the ring (and its non-principal-branch states).
 from __future__ import annotations
 
 import numpy as np
-from jaxtyping import ArrayLike
+from jaxtyping import Array, ArrayLike
+
+from ._array import as_array, namespace
 
 TWO_PI = 2.0 * np.pi
 
 
-def neighbour_differences(theta: ArrayLike) -> np.ndarray:
+def neighbour_differences(theta: ArrayLike) -> Array:
     """d_j = θ_{j+1} - θ_j on the ring (last axis)."""
-    theta = np.asarray(theta)
-    return np.roll(theta, -1, axis=-1) - theta
+    theta = as_array(theta)
+    return namespace(theta).roll(theta, -1, axis=-1) - theta
 
 
-def winding_indices(theta: ArrayLike) -> np.ndarray:
+def winding_indices(theta: ArrayLike) -> Array:
     """n_j = round(d_j / 2π): how many full turns link j has slipped from the flat state."""
-    return np.rint(neighbour_differences(theta) / TWO_PI).astype(np.int64)
+    d = neighbour_differences(theta)
+    return namespace(d).round(d / TWO_PI).astype(int)
 
 
-def phase_slips(theta: ArrayLike) -> np.ndarray:
-    """Slips between consecutive saves: Σ_j |n_j(t_{i+1}) - n_j(t_i)|.
+def phase_slips(theta: ArrayLike) -> Array:
+    """Slips up to each save: Σ_j |n_j(t_i) - n_j(t_{i-1})|, and 0 at the first save.
 
-    ``theta`` has shape (..., T, L); returns shape (..., T - 1).
+    ``theta`` has shape (..., T, L); returns shape (..., T), aligned with the save times,
+    so its sum over time is the total count over the run.
     """
     n = winding_indices(theta)
-    return np.abs(np.diff(n, axis=-2)).sum(axis=-1)
+    xp = namespace(n)
+    steps = xp.abs(xp.diff(n, axis=-2)).sum(axis=-1)
+    return xp.concatenate([xp.zeros_like(steps[..., :1]), steps], axis=-1)
 
 
-def mean_frequencies(ts: ArrayLike, theta: ArrayLike, t_start: float) -> np.ndarray:
+def _window_start(ts: ArrayLike, t_start: float) -> tuple[int, float]:
+    """Index of the first save >= ``t_start`` and the window's length up to the last save."""
+    ts = np.asarray(ts, dtype=float)
+    i = int(np.searchsorted(ts, t_start))
+    if i >= ts.shape[0] - 1:
+        raise ValueError(f"t_start={t_start} leaves fewer than two saves (last save {ts[-1]})")
+    return i, float(ts[-1] - ts[i])
+
+
+def mean_frequencies(ts: ArrayLike, theta: ArrayLike, t_start: float) -> Array:
     """Ω_j = [θ_j(t_end) - θ_j(t_a)] / (t_end - t_a), t_a the first save >= ``t_start``.
 
     ``theta`` has shape (..., T, L) with save times ``ts`` (T,).
     """
-    ts = np.asarray(ts, dtype=float)
-    theta = np.asarray(theta, dtype=float)
-    i = int(np.searchsorted(ts, t_start))
-    if i >= ts.shape[0] - 1:
-        raise ValueError(f"t_start={t_start} leaves fewer than two saves (last save {ts[-1]})")
-    return (theta[..., -1, :] - theta[..., i, :]) / (ts[-1] - ts[i])
+    i, window = _window_start(ts, t_start)
+    theta = as_array(theta)
+    return (theta[..., -1, :] - theta[..., i, :]) / window
 
 
-def frequency_spread(freqs: ArrayLike) -> np.ndarray:
+def frequency_spread(freqs: ArrayLike) -> Array:
     """Standard deviation of the mean frequencies over oscillators (last axis)."""
-    return np.std(np.asarray(freqs), axis=-1)
+    freqs = as_array(freqs)
+    return namespace(freqs).std(freqs, axis=-1)
 
 
-def locked_fraction(freqs: ArrayLike, tol: float) -> np.ndarray:
+def locked_fraction(freqs: ArrayLike, tol: float) -> Array:
     """Fraction of oscillators with |Ω_j - Ω̄| < ``tol`` (last axis: oscillators)."""
-    freqs = np.asarray(freqs)
-    dev = np.abs(freqs - freqs.mean(axis=-1, keepdims=True))
-    return np.mean(dev < tol, axis=-1)
+    freqs = as_array(freqs)
+    xp = namespace(freqs)
+    dev = xp.abs(freqs - xp.mean(freqs, axis=-1, keepdims=True))
+    return xp.mean(dev < tol, axis=-1)
 
 
-def is_locked(ts: ArrayLike, theta: ArrayLike, t_start: float) -> np.ndarray:
+def frequency_locking(ts: ArrayLike, theta: ArrayLike, t_start: float) -> dict[str, Array]:
+    """Locking indicators over the window [t_start, t_end] of saved phases (..., T, L).
+
+    Returns ``locked_frac``, the fraction of oscillators whose mean frequency equals the
+    population mean to within half a slip per window, |Ω_j - Ω̄| < π / (t_end - t_a), and
+    ``freq_spread``, the standard deviation of the Ω_j.
+    """
+    _, window = _window_start(ts, t_start)
+    om = mean_frequencies(ts, theta, t_start)
+    return {"locked_frac": locked_fraction(om, np.pi / window), "freq_spread": frequency_spread(om)}
+
+
+def is_locked(ts: ArrayLike, theta: ArrayLike, t_start: float) -> Array:
     """True where every mean frequency over [t_start, t_end] equals Ω̄ within half a slip."""
-    ts = np.asarray(ts, dtype=float)
-    i = int(np.searchsorted(ts, t_start))
-    tol = np.pi / (ts[-1] - ts[i])
-    return locked_fraction(mean_frequencies(ts, theta, t_start), tol) == 1.0
+    return frequency_locking(ts, theta, t_start)["locked_frac"] == 1.0
 
 
 # ---------------------------------------------------------------- exact locking threshold
@@ -206,6 +233,7 @@ def kpz_coupling(K: ArrayLike, sigma: ArrayLike, a: ArrayLike, randomness: str) 
 
 
 __all__ = [
+    "frequency_locking",
     "frequency_spread",
     "is_locked",
     "kpz_coupling",
