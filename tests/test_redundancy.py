@@ -428,3 +428,19 @@ def test_experiment_runs_tiny(tmp_path):
     # a second run into the same directory resumes every sweep from its store
     again = run_experiment("redundancy", tmp_path, preset="tiny", quiet=True)
     assert len(again["resumed"]) == 4 and again["results"] == res
+
+
+@pytest.mark.parametrize(
+    "overrides, match",
+    [
+        (["k=0"], "k must hold at least one coupling > 0"),
+        (["sigma_ref=3"], "sigma_ref"),
+        (["graphs=ring,torus"], "graphs"),
+        (["seeds=1"], "seeds"),
+    ],
+)
+def test_experiment_rejects_bad_configs(tmp_path, overrides, match):
+    from jaxdyn.experiments import run_experiment
+
+    with pytest.raises(ValueError, match=match):
+        run_experiment("redundancy", tmp_path, preset="tiny", overrides=overrides, quiet=True)

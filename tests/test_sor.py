@@ -303,3 +303,41 @@ def test_heat_bad_inputs_raise():
     heat = Heat2D(dt=0.01)
     with pytest.raises(ValueError, match="whole number of steps"):
         simulate(heat, 0.015)
+
+
+# ---- the learning_to_relax experiment's inputs ----
+
+
+def test_heat_sequence_is_the_cn_instances():
+    from jaxdyn.experiments.learning_to_relax import heat_sequence
+
+    m, n = 6, 5
+    diags, offs, rhs, kappas, rho_j = heat_sequence(jax.random.PRNGKey(2), m, n, 1.0, 0.9, 20.0, 4)
+    dt = 20.0 / (m + 1) ** 2
+    heat = Heat2D(m=m, kappa0=1.0, amplitude=0.9, period=4 * dt, dt=dt)
+    us, kap, b = _heat_instances(heat, heat.initial_state(jax.random.PRNGKey(2)), n)
+    np.testing.assert_allclose(kappas, kap, rtol=1e-14)
+    np.testing.assert_allclose(rhs, b, rtol=1e-12, atol=1e-12)
+    for t in range(n):
+        op = heat.cn_operator((t + 1) * dt, dt)
+        assert float(diags[t]) == pytest.approx(float(op.diag), rel=1e-14)
+        assert float(offs[t]) == pytest.approx(float(op.off), rel=1e-14)
+        assert float(rho_j[t]) == pytest.approx(float(op.jacobi_radius()), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "overrides, match",
+    [
+        (["omega_min=1.9", "omega_max=1.5"], "omega_min"),
+        (["shift_min=2", "shift_max=1"], "shift_min"),
+        (["omega_max=2.5"], "omega_max"),
+        (["heat_amplitude=1.0"], "heat_amplitude"),
+    ],
+)
+def test_learning_to_relax_rejects_bad_configs(tmp_path, overrides, match):
+    from jaxdyn.experiments import run_experiment
+
+    with pytest.raises(ValueError, match=match):
+        run_experiment(
+            "learning_to_relax", tmp_path, preset="tiny", overrides=overrides, quiet=True
+        )

@@ -17,7 +17,7 @@ class RedundancyConfig(Config):
         ("ring", "complete", "star", "erdos_renyi"), "coupling graphs", choices=GRAPHS
     )
     k: tuple[float, ...] = param(
-        (0.0, 0.1, 0.3, 1.0, 3.0, 10.0), "coupling strengths k (include 0 and 1)", low=0.0
+        (0.0, 0.1, 0.3, 1.0, 3.0, 10.0), "coupling strengths k (at least one > 0)", low=0.0
     )
     sigma: tuple[float, ...] = param((0.3, 1.0), "noise amplitudes σ", low=1e-6)
     sigma_ref: float = param(1.0, "σ of the figures and key points (one of sigma)", low=1e-6)

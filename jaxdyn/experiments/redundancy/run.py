@@ -250,6 +250,8 @@ def run(cfg: RedundancyConfig, ctx: Run) -> dict:
     ks, sigmas = np.asarray(cfg.k, float), np.asarray(cfg.sigma, float)
     if cfg.sigma_ref not in cfg.sigma:
         raise ValueError(f"sigma_ref={cfg.sigma_ref} must be one of sigma={cfg.sigma}")
+    if not np.any(ks > 0):
+        raise ValueError(f"k must hold at least one coupling > 0, got {cfg.k}")
     j_ref = int(np.argmin(np.abs(sigmas - cfg.sigma_ref)))
     with ctx.stage("simulate"):
         per_graph, statuses, logistic = simulate_graphs(cfg, ctx)
