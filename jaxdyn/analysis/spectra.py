@@ -169,10 +169,16 @@ def _segment_ffts(x: Array, nseg: int) -> tuple[Array, Array, int]:
     return ft, jnp.mean(seg, axis=(-1, -2)), m
 
 
+def _as_float(x) -> Array:
+    """A floating array (float32 input stays float32; integers become the default float)."""
+    x = jnp.asarray(x)
+    return x if jnp.issubdtype(x.dtype, jnp.floating) else x.astype(float)
+
+
 def _prepare(x, name, norm, dt, times, segment_size):
     _check_norm(norm)
     check_series(x, name, nonnegative=norm != "psd")
-    x = jnp.asarray(x, dtype=float)
+    x = _as_float(x)
     n = x.shape[-1]
     dt = resolve_dt(dt, times, n)
     nseg = n if segment_size is None else segment_bins(segment_size, dt, n)
@@ -236,7 +242,7 @@ def cross_spectrum(
     """
     x1, dt, nseg = _prepare(x1, "x1", norm, dt, times, segment_size)
     check_series(x2, "x2", nonnegative=norm != "psd")
-    x2 = jnp.asarray(x2, dtype=float)
+    x2 = _as_float(x2)
     if x2.shape != x1.shape:
         raise ValueError(f"x2 must have the shape of x1, {x1.shape}, got {x2.shape}")
     ft1, mean1, m = _segment_ffts(x1, nseg)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.stats
@@ -131,16 +132,20 @@ def cwt(
     zero) and padded with zeros to the next power of two.
     """
     check_series(x, "x", min_length=4)
-    x = jnp.asarray(x, dtype=float)
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(float)
     n = x.shape[-1]
     dt = resolve_dt(dt, times, n)
     scales = wavelet_scales(n, dt, dj=dj, s0=s0, J=J)
     npad = 1 << (n - 1).bit_length()
-    omega = 2 * np.pi * np.fft.fftfreq(npad, dt)
-    xf = jnp.fft.fft(x, n=npad, axis=-1)
-    norm = np.sqrt(2 * np.pi * scales / dt)[:, None]
-    psi = norm * morlet_ft(jnp.asarray(scales[:, None] * omega[None, :]))
+    # The wavelet's Fourier transform is a function of constants only; the barrier keeps
+    # XLA from constant-folding the (scales x frequencies) array at compile time.
+    omega = jax.lax.optimization_barrier(jnp.asarray(2 * np.pi * np.fft.fftfreq(npad, dt), x.dtype))
+    s = jnp.asarray(scales, x.dtype)[:, None]
+    psi = jnp.sqrt(2 * jnp.pi * s / dt) * morlet_ft(s * omega[None, :])
     psi = jnp.reshape(psi, (1,) * (x.ndim - 1) + psi.shape)
+    xf = jnp.fft.fft(x, n=npad, axis=-1)
     wave = jnp.fft.ifft(xf[..., None, :] * psi, axis=-1)[..., :n]
     return WaveletTransform(
         wave=wave, scale_values=tuple(float(v) for v in scales), dt=dt, dj=float(dj)
