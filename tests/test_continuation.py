@@ -208,6 +208,7 @@ def test_bratu_fold_agrees_with_pycont_lite():
 # ------------------------------------------------------------------------- bad input
 
 SADDLE = cont.ODEProblem(lambda y, p: p + y**2)
+PAIR = cont.ODEProblem(lambda y, p: jnp.stack([p + y[0] ** 2, y[1] - y[0]]))
 
 BAD = [
     ("y0", dict(y0=jnp.array([0.7]), p0=-1.0)),  # not an equilibrium: residual reported
@@ -218,7 +219,6 @@ BAD = [
     ("p_min", dict(p_min=1.0, p_max=0.0)),
     ("p0", dict(p0=-5.0, y0=jnp.array([-np.sqrt(5.0)]))),
     ("n_steps", dict(n_steps=0)),
-    ("y0", dict(y0=jnp.array([-1.0, 0.0]))),  # wrong shape
     ("grow", dict(grow=10.0)),
 ]
 
@@ -232,6 +232,11 @@ def test_bad_input_names_the_argument(name, kw):
         cont.continuation(SADDLE, y0, p0, n_steps=args.pop("n_steps", 5), **args)
     if name == "y0" and "shape" not in str(info.value):
         assert "residual |F(y0, p0)| = 5.100e-01" in str(info.value)
+
+
+def test_start_of_the_wrong_shape():
+    with pytest.raises(ValueError, match="y0 must have the shape"):
+        cont.continuation(PAIR, jnp.array([-1.0, -1.0, 0.0]), -1.0, n_steps=5)
 
 
 def test_from_system_bad_param():

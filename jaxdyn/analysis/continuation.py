@@ -366,7 +366,7 @@ def equilibrium(
     Returns an :class:`Equilibrium`; ``converged`` is False (never an exception) when
     Newton fails, so that the call can be vmapped.
     """
-    tol = check_positive("tol", tol)
+    tol = check_positive("tol", default_tol() if tol is None else tol)
     max_steps = check_int("max_steps", max_steps, 1)
     y0 = jnp.ravel(jnp.asarray(y0, dtype=float))
     return _equilibrium(problem, y0, jnp.asarray(p, dtype=float), tol, max_steps)
@@ -725,12 +725,15 @@ def fold_equations(problem: AbstractProblem, z: Array, c: Array) -> Array:
 
 
 def hopf_equations(problem: AbstractProblem, z: Array, c: Array) -> Array:
-    """Hopf system in z = (y, p, Re v, Im v, ω): F = 0, Δ(iω) v = 0, cᴴ v = 1."""
-    n = y_size = (z.shape[0] - 2) // 3
-    del y_size
+    """Hopf system in z = (y, p, Re v, Im v, ω): F = 0, Δ(iω) v = 0, cᴴ v = 1.
+
+    The characteristic matrix may be smaller than the state (m = len(c) <= n), as for
+    a nonlinear eigenvalue problem from asymptotics."""
+    m = c.shape[0]
+    n = z.shape[0] - 2 - 2 * m
     y, p = z[:n], z[n]
-    v = z[n + 1 : 2 * n + 1] + 1j * z[2 * n + 1 : 3 * n + 1]
-    omega = z[3 * n + 1]
+    v = z[n + 1 : n + 1 + m] + 1j * z[n + 1 + m : n + 1 + 2 * m]
+    omega = z[n + 1 + 2 * m]
     dv = problem.characteristic(1j * omega, y, p) @ v
     norm = jnp.vdot(c, v) - 1.0
     return jnp.concatenate(
@@ -777,8 +780,9 @@ def _locate_hopf(problem, y, p, omega, v, tol, max_steps):
     c = v
     z0 = jnp.concatenate([y, p[None], v.real, v.imag, omega[None]])
     z, res, ok, _ = _newton(lambda z: hopf_equations(problem, z, c), z0, tol, max_steps)
-    om = z[3 * n + 1]
-    vv = z[n + 1 : 2 * n + 1] + 1j * z[2 * n + 1 : 3 * n + 1]
+    m = v.shape[0]
+    om = z[n + 1 + 2 * m]
+    vv = z[n + 1 : n + 1 + m] + 1j * z[n + 1 + m : n + 1 + 2 * m]
     return Hopf(
         z[:n], z[n], jnp.abs(om), vv, res, ok & (res <= default_res_tol()) & (jnp.abs(om) > 1e-8)
     )
@@ -956,7 +960,9 @@ def first_fold(problem: AbstractProblem, branch: Branch, *, tol: float | None = 
 
 
 class _HopfCurveProblem(AbstractProblem):
-    problem_of: Callable[[Array], AbstractProblem] = eqx.field(static=True)
+    # not static: an equinox Module here (e.g. a problem with one field replaced) is a
+    # pytree, so curves of problems of the same structure share one compilation
+    problem_of: Callable[[Array], AbstractProblem]
     c: Array
 
     def residual(self, z, q):
@@ -964,7 +970,7 @@ class _HopfCurveProblem(AbstractProblem):
 
 
 class _FoldCurveProblem(AbstractProblem):
-    problem_of: Callable[[Array], AbstractProblem] = eqx.field(static=True)
+    problem_of: Callable[[Array], AbstractProblem]
     c: Array
 
     def residual(self, z, q):
@@ -1004,7 +1010,7 @@ def hopf_curve(
         p=br.y[:, n],
         q=br.p,
         y=br.y[:, :n],
-        omega=jnp.abs(br.y[:, 3 * n + 1]),
+        omega=jnp.abs(br.y[:, -1]),
         valid=br.valid,
         branch=br,
     )

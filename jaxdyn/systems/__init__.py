@@ -8,6 +8,7 @@ tests of ``tests/test_contract.py``.
 
 from ._registry import get, info, kind_of, names, register
 from .burgers import Burgers, cole_hopf_sine, grf_initial_condition, make_dataset
+from .cell_bulk import CellBulkODE, CellBulkRadial
 from .chemical_networks import (
     AbstractNamedNetwork,
     BirthDeath,
@@ -51,6 +52,8 @@ for _cls in (
     ReactionNetwork,
     Schlogl,
     Burgers,
+    CellBulkRadial,
+    CellBulkODE,
     DelayedActionOscillator,
     DelayedReplicator,
     Duffing,
@@ -82,6 +85,8 @@ __all__ = [
     "AbstractObjective",
     "AbstractSync1D",
     "Burgers",
+    "CellBulkRadial",
+    "CellBulkODE",
     "DelayedActionOscillator",
     "DelayedReplicator",
     "Duffing",
