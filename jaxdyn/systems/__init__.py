@@ -7,8 +7,10 @@ tests of ``tests/test_contract.py``.
 """
 
 from ._registry import get, info, kind_of, names, register
+from .boltzmann import Boltzmann2D
+from .boltzmann_ap import BoltzmannMixtureAP, BoltzmannMixtureAsymptotic
+from .boltzmann_mixture import BoltzmannMixture
 from .burgers import Burgers, cole_hopf_sine, grf_initial_condition, make_dataset
-from .cell_bulk import CellBulkODE, CellBulkRadial
 from .chemical_networks import (
     AbstractNamedNetwork,
     BirthDeath,
@@ -46,14 +48,16 @@ from .stochastic_oscillator import StochasticOscillator
 from .sync1d import AbstractSync1D, Sync1D, Sync1DColumnar, Sync1DNoisy
 
 for _cls in (
+    Boltzmann2D,
+    BoltzmannMixture,
+    BoltzmannMixtureAP,
+    BoltzmannMixtureAsymptotic,
     BirthDeath,
     Brusselator,
     Dimerisation,
     ReactionNetwork,
     Schlogl,
     Burgers,
-    CellBulkRadial,
-    CellBulkODE,
     DelayedActionOscillator,
     DelayedReplicator,
     Duffing,
@@ -72,6 +76,10 @@ for _cls in (
     register(_cls)
 
 __all__ = [
+    "Boltzmann2D",
+    "BoltzmannMixture",
+    "BoltzmannMixtureAP",
+    "BoltzmannMixtureAsymptotic",
     "AbstractNamedNetwork",
     "AbstractReactionNetwork",
     "BirthDeath",
@@ -85,8 +93,6 @@ __all__ = [
     "AbstractObjective",
     "AbstractSync1D",
     "Burgers",
-    "CellBulkRadial",
-    "CellBulkODE",
     "DelayedActionOscillator",
     "DelayedReplicator",
     "Duffing",
