@@ -11,6 +11,7 @@ from .boltzmann import Boltzmann2D
 from .boltzmann_ap import BoltzmannMixtureAP, BoltzmannMixtureAsymptotic
 from .boltzmann_mixture import BoltzmannMixture
 from .burgers import Burgers, cole_hopf_sine, grf_initial_condition, make_dataset
+from .cell_bulk import CellBulkODE, CellBulkRadial
 from .chemical_networks import (
     AbstractNamedNetwork,
     BirthDeath,
@@ -58,6 +59,8 @@ for _cls in (
     ReactionNetwork,
     Schlogl,
     Burgers,
+    CellBulkRadial,
+    CellBulkODE,
     DelayedActionOscillator,
     DelayedReplicator,
     Duffing,
@@ -93,6 +96,8 @@ __all__ = [
     "AbstractObjective",
     "AbstractSync1D",
     "Burgers",
+    "CellBulkRadial",
+    "CellBulkODE",
     "DelayedActionOscillator",
     "DelayedReplicator",
     "Duffing",
