@@ -184,6 +184,20 @@ def test_trajectory_pairs_from_simulate_and_from_a_sweep_shaped_array():
     assert X.shape == (3 * 4 * 9, 2)
 
 
+def test_edmd_from_a_sweep_of_trajectories():
+    def member(s, key):
+        return {"x": jaxdyn.simulate(s, 4.0, key=key, ts=np.arange(5.0)).ys}
+
+    grid = jaxdyn.Grid.points(alpha=[1.0], beta=[-1.0 - np.exp(-1.0)])
+    ds = jaxdyn.sweep(member, GaussMap(), grid, seeds=64, progress=False)
+    X, Y = kp.trajectory_pairs(ds["x"].values[..., None])  # (point, seed, time, 1)
+    assert X.shape == (64 * 4, 1)
+    res = kp.edmd(X, Y, kp.Legendre(12, -1.0, 0.0))
+    assert float(res.residuals[0]) < 1e-12 and abs(complex(res.eigvals[0]) - 1) < 1e-12
+    # orbit points are a poor quadrature, yet λ = 2/e is found to within a few 1e-3
+    assert kp.match_eigenvalues(res.eigvals, [2 / np.e])[0] < 1e-2
+
+
 def test_edmd_eigenvalues_agree_with_pydmd_on_the_lifted_data():
     pydmd = pytest.importorskip("pydmd")
     rng = np.random.default_rng(0)

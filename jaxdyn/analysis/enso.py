@@ -5,6 +5,7 @@
   sampled monthly.
 * :func:`spectral_peak`: Welch power spectrum and the period of its maximum (in years
   for a monthly series).
+* :func:`ou_spectrum`: the exact spectrum of a linear SDE (the linearised, damped model).
 * :func:`envelope_growth_rate`: the exponential rate of a (small) oscillation's envelope,
   log |x - x_eq| at its successive local maxima against time, fitted by least squares:
   negative below a Hopf point, positive above, whatever the bifurcation's criticality.
@@ -50,6 +51,20 @@ def spectral_peak(
     return f, p, peak
 
 
+def ou_spectrum(J: ArrayLike, B: ArrayLike, f: ArrayLike, component: int = 0) -> np.ndarray:
+    """One-sided power spectrum of component ``component`` of dX = J X dt + B dW.
+
+    P(f) = 2 Σ_k |[(2πi f I - J)⁻¹ B]_{ck}|² (Gardiner, "Stochastic Methods", §4.4.6),
+    in the units of X² per unit frequency, for f in cycles per the time unit of J; it
+    is the spectrum a Welch estimate of a stationary linear model converges to.
+    """
+    J, B = np.asarray(J, dtype=complex), np.asarray(B, dtype=float)
+    f = np.asarray(f, dtype=float)
+    eye = np.eye(J.shape[0])
+    resp = np.linalg.solve(2j * np.pi * f[:, None, None] * eye[None] - J[None], B[None])
+    return 2.0 * np.sum(np.abs(resp[:, component, :]) ** 2, axis=-1)
+
+
 def envelope_growth_rate(t: ArrayLike, x: ArrayLike, x_eq: float = 0.0) -> float:
     """Slope of log |x - x_eq| at its local maxima against time (NaN with < 3 maxima)."""
     t = np.asarray(t, dtype=float)
@@ -60,4 +75,4 @@ def envelope_growth_rate(t: ArrayLike, x: ArrayLike, x_eq: float = 0.0) -> float
     return float(np.polyfit(t[i], np.log(d[i]), 1)[0])
 
 
-__all__ = ["envelope_growth_rate", "nino34_index", "spectral_peak"]
+__all__ = ["envelope_growth_rate", "nino34_index", "ou_spectrum", "spectral_peak"]

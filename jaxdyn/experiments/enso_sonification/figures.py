@@ -85,6 +85,13 @@ def fig_index(idx: dict, spec: dict, linear_period_years: float, onset_period_un
         title="Synthetic Niño-3.4-like index",
     )
     a.legend(fontsize=8)
+    b.loglog(
+        spec["damped"]["theory_f"],
+        spec["damped"]["theory_p"],
+        "k--",
+        lw=1,
+        label="damped: exact linear-SDE spectrum",
+    )
     b.axvline(
         1 / linear_period_years,
         color=REGIME_COLORS["damped"],
