@@ -79,11 +79,12 @@ def sweep(
             own solve, vectorised), ``"inside"`` (adaptive ODE solves become one solve of
             the chunk with the batch inside the vector field, one shared step and the
             max over members of their error norms; see
-            :mod:`jaxdyn.core.integrators._batched`) or ``"auto"`` (the default:
-            ``"inside"`` for adaptive ODE solves, where it was measured faster, and plain
-            ``vmap`` for everything else: fixed-step solves are scans, which ``vmap``
-            batches without masks). ``"inside"`` is forward-only; a member whose solve
-            fails is re-solved on its own, so statuses stay per member.
+            :mod:`jaxdyn.core.integrators._batched`) or ``"auto"`` (the default,
+            which is ``"vmap"``: with jaxdyn's lean adaptive loop and fixed-step scans,
+            ``vmap`` measured faster than a shared step on this CPU, for the sync1d
+            sweep and the Lorenz ensemble alike; see ``docs/benchmarks.md``).
+            ``"inside"`` is forward-only; a member whose solve fails is re-solved on
+            its own, so statuses stay per member.
         bundle: with ``batch="inside"``, members are solved together in bundles of this
             many consecutive members (member m in bundle m // bundle, whatever the chunk
             size or device count; chunks hold whole bundles), so the shared step sizes,
@@ -119,7 +120,7 @@ def sweep(
     devices = list(devices or jax.devices())
     n_dev = len(devices)
     n_members = len(grid) * seeds
-    mode = "inside" if batch == "auto" else batch
+    mode = "vmap" if batch == "auto" else batch
     if isinstance(bundle, bool) or not isinstance(bundle, int | np.integer) or bundle < 1:
         raise ValueError(f"bundle must be a positive integer, got {bundle!r}")
     group = int(min(bundle, n_members)) if mode == "inside" else 1

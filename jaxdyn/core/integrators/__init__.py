@@ -21,11 +21,14 @@ from .._system import (
     AbstractODE,
     AbstractSemilinear,
 )
+from ._batched import BATCH_MODES, batching, batching_mode, max_member_rms
 from ._delay import ClassicRK4, hermite, integrate_delay
-from ._diffrax import integrate_diffrax, scan_solve
+from ._diffrax import integrate_diffrax
 from ._etdrk4 import ETDRK4, etdrk4_coefficients, integrate_semilinear
+from ._fixed import INCREMENTS, draw_increments, fixed_step_solve
 from ._map import integrate_map, step_grid
 from ._problem import Problem, check_options, integrator_for, register_integrator
+from ._replay import REPLAY_MAX_STEPS, replay_solve
 from ._ssa import Gillespie, TauLeaping, integrate_jumps
 
 register_integrator(AbstractODE, integrate_diffrax)  # ODEs and SDEs
@@ -35,7 +38,16 @@ register_integrator(AbstractSemilinear, integrate_semilinear)
 register_integrator(AbstractJumpProcess, integrate_jumps)
 
 __all__ = [
+    "BATCH_MODES",
     "ETDRK4",
+    "INCREMENTS",
+    "REPLAY_MAX_STEPS",
+    "batching",
+    "batching_mode",
+    "draw_increments",
+    "fixed_step_solve",
+    "max_member_rms",
+    "replay_solve",
     "ClassicRK4",
     "Gillespie",
     "TauLeaping",
@@ -50,6 +62,5 @@ __all__ = [
     "integrate_semilinear",
     "integrator_for",
     "register_integrator",
-    "scan_solve",
     "step_grid",
 ]

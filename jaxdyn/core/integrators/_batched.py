@@ -1,24 +1,29 @@
 """Batch inside the vector field: a vmapped adaptive solve becomes one solve of the batch.
 
-Under ``vmap``, diffrax's while loop runs every member until the slowest has finished and
-masks every carry with a select at every step. For adaptive ODE ensembles it is cheaper
-(measured in ``benchmarks/``) to solve the chunk as *one* system whose vector field is
-the member drift vmapped over the batch: one while loop, one shared step size, no masks.
-So that every member still meets its own tolerance, the error norm is the maximum over
-members of each member's RMS norm (:func:`max_member_rms`).
+Under ``vmap``, an adaptive solve's while loop runs every member until the slowest has
+finished, masking each carry at every step. The alternative is to solve a bundle of
+members as *one* system whose vector field is the member drift vmapped over the bundle:
+one while loop, one shared step size, no masks. So that every member still meets its own
+tolerance, the error norm is the maximum over members of each member's RMS norm
+(:func:`max_member_rms`). ``sweep(..., batch="inside")`` selects it.
+
+Measured on this CPU (``benchmarks/bench_sync1d_ode.py``, ``bench_lorenz_ensemble.py``):
+with diffrax's ``diffeqsolve`` the shared step was 1.3-4.8x cheaper than ``vmap``, but
+with jaxdyn's own lean adaptive loop (:mod:`._erk`) plain ``vmap`` is faster still, since
+the hardest member's step size, shared, makes the others take more steps and reject more.
+So ``"auto"`` means ``vmap``; ``"inside"`` stays for accelerators, where one wide solve
+may pay, and for experiments.
 
 The switch is made with JAX's ``custom_vmap``: :func:`batched_or_single` returns the
-single-member solve, whose batching rule (used when ``sweep`` vmaps the member function
-under ``batching("inside")``) is the batched solve. The member's drift and observable
-are closure-converted, so members that close over their own (batched) parameters work.
-Per-member status is kept: if the batched solve does not succeed, or a member's values
-are not finite, the chunk is re-solved member by member (``lax.cond``: compiled, but run
-only then) so a bad member cannot poison the rest.
+single-member solve, whose batching rule is the batched solve. The member's drift and
+observable are closure-converted, so members that close over their own (batched)
+parameters work. Per-member status is kept: if the batched solve does not succeed, or a
+member's values are not finite, the bundle is re-solved member by member (``lax.cond``:
+compiled, but run only then) so a bad member cannot poison the rest.
 
-Limitations (documented in ``sweep``): adaptive ODE solves only (fixed-step solves are
-scans, where ``vmap`` already batches without masks), forward only (``custom_vmap`` has
-no reverse-mode rule: differentiate through ``batch="vmap"``), and the shared step is set
-by the hardest member, so members needing very different steps are better vmapped.
+Limitations: adaptive ODE solves only (fixed-step solves are scans, where ``vmap``
+already batches without masks), forward only (``custom_vmap`` has no reverse-mode rule:
+differentiate through ``batch="vmap"``).
 """
 
 from __future__ import annotations
@@ -96,4 +101,10 @@ def batched_or_single(solve: Callable, batched_solve: Callable, n_plain: int) ->
     return f
 
 
-__all__ = ["BATCH_MODES", "batched_or_single", "batching", "batching_mode", "max_member_rms"]
+__all__ = [
+    "BATCH_MODES",
+    "batched_or_single",
+    "batching",
+    "batching_mode",
+    "max_member_rms",
+]

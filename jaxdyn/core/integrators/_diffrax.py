@@ -22,13 +22,21 @@ import jax
 import jax.numpy as jnp
 import lineax as lx
 import numpy as np
+from optimistix import rms_norm as optx_rms_norm
 
 from .._system import AbstractODE, AbstractSDE, AbstractSemilinear, check_int, check_positive
-from .._trajectory import STATUS_FAILED, STATUS_MAX_STEPS, Trajectory, finite_status
+from .._trajectory import (
+    STATUS_FAILED,
+    STATUS_MAX_STEPS,
+    STATUS_NONFINITE,
+    Trajectory,
+    finite_status,
+)
 from ._batched import batched_or_single, batching_mode, max_member_rms
+from ._erk import adaptive_solve, is_unrollable
 from ._fixed import INCREMENTS, fixed_step_solve
 from ._problem import Problem
-from ._replay import REPLAY_MAX_STEPS, replay_solve
+from ._replay import replay_solve
 
 DEFAULT_MAX_STEPS = 100_000
 
@@ -91,12 +99,15 @@ def integrate_diffrax(
         adaptive: PID step-size control (``rtol``/``atol``); default True for ODEs,
             False for SDEs (Euler-Maruyama with fixed ``dt``).
         rtol, atol: tolerances of an adaptive solve (> 0).
-        max_steps: step budget (>= 1); exceeding it gives status 1. Default: enough for a
-            fixed-step solve, 100 000 for an adaptive one, 4096 with ``adjoint="replay"``.
-        adjoint: how reverse mode differentiates an adaptive solve: ``None`` (diffrax's
-            recursive checkpointing), ``"replay"`` (record the accepted steps, replay them
-            as a differentiable scan: see :mod:`jaxdyn.core.integrators._replay`) or any
-            diffrax adjoint. Fixed-step solves are scans, differentiated directly; given a
+        max_steps: step budget (>= 1, accepted and rejected steps); exceeding it gives
+            status 1. Default: enough for a fixed-step solve, 100 000 for an adaptive one.
+            Differentiating an adaptive ODE solve records up to ``max_steps`` states.
+        adjoint: how reverse mode differentiates an adaptive solve. ``None`` or
+            ``"replay"`` (the default for ODEs): record the accepted steps, then replay
+            them backwards (:mod:`jaxdyn.core.integrators._replay`); the exact gradient
+            of the discretised solution with the steps held fixed. Any diffrax adjoint
+            (e.g. ``diffrax.RecursiveCheckpointAdjoint()``) routes the solve through
+            ``diffeqsolve``. Fixed-step solves are scans, differentiated directly; given a
             diffrax adjoint they go through ``diffeqsolve`` instead (an SDE then on a
             Brownian tree, a different path for the same key).
         increments: Brownian increments of a fixed-step SDE: ``"gaussian"`` (exact),
@@ -105,7 +116,10 @@ def integrate_diffrax(
 
     Default solvers: Tsit5 (ODE), Euler (fixed-step SDE, Itô) or Heun (adaptive SDE,
     Stratonovich); a semi-linear system reaches this integrator only when given a diffrax
-    solver (an IMEX one gets the linear part implicit).
+    solver (an IMEX one gets the linear part implicit). Adaptive ODE solves with an
+    explicit Runge-Kutta solver run in jaxdyn's own loop (:mod:`._erk`: unrolled stages,
+    diffrax's PID controller; results agree with ``diffeqsolve`` to round-off); with
+    ``throw=True``, an implicit or IMEX solver, or a diffrax adjoint, ``diffeqsolve`` runs.
     """
     stochastic = isinstance(system, AbstractSDE)
     if adaptive is None:
@@ -141,16 +155,15 @@ def integrate_diffrax(
         raise ValueError("adjoint='replay' applies to ODEs (an adaptive SDE has no fixed path)")
     if max_steps is None:
         max_steps = DEFAULT_MAX_STEPS
-        if replay:
-            max_steps = REPLAY_MAX_STEPS
-        elif not adaptive and concrete:
+        if not adaptive and concrete:
             max_steps = int(np.ceil((float(p.t1) - float(p.t0)) / float(dt))) + 2
     controller = (
         dfx.PIDController(rtol=rtol, atol=atol, dtmin=None) if adaptive else dfx.ConstantStepSize()
     )
-    if replay:
-        if _is_imex(solver):
-            raise TypeError("adjoint='replay' needs an explicit or implicit solver, not IMEX")
+    own_loop = adaptive and not stochastic and not _is_imex(solver) and not p.throw
+    if own_loop and (adjoint is None or replay):
+        if adjoint is None and batching_mode() == "inside":
+            return _batched_adaptive(system, p, solver, rtol, atol, dt, max_steps)
         return replay_solve(
             system.drift,
             solver,
@@ -165,8 +178,10 @@ def integrate_diffrax(
             p.end_only,
             max_steps,
         )
-    if adaptive and not stochastic and adjoint is None and batching_mode() == "inside":
-        return _batched_adaptive(system, p, solver, rtol, atol, dt, max_steps)
+    if replay:
+        raise ValueError(
+            "adjoint='replay' needs an adaptive ODE solve with a non-IMEX solver and throw=False"
+        )
 
     terms = _drift_term(system, solver)
     if stochastic:
@@ -230,55 +245,70 @@ def _batched_adaptive(system, p: Problem, solver, rtol, atol, dt, max_steps) -> 
             return dfx.SaveAt(t1=True, fn=fn)
         return None
 
-    def solve(t0, t1, dt0, y0, ts, *consts):
-        dc, sc = consts[:n_dc], consts[n_dc:]
-        term = dfx.ODETerm(lambda t, y, a: drift(t, y, *dc))
-        fn = lambda t, y, a: save(t, y, *sc)
+    own = is_unrollable(solver)
+
+    def run(t0, t1, dt0, y0, ts, vf, fn, norm):
+        controller = dfx.PIDController(rtol=rtol, atol=atol, dtmin=None, norm=norm)
+        if own:
+            saved, status, n, _ = adaptive_solve(
+                solver,
+                vf,
+                fn,
+                controller,
+                t0,
+                t1,
+                dt0,
+                y0,
+                ts,
+                end_only=end_only,
+                max_steps=max_steps,
+            )
+            return saved, status, n
         sol = dfx.diffeqsolve(
-            term,
+            dfx.ODETerm(lambda t, y, a: vf(t, y)),
             solver,
             t0,
             t1,
             dt0,
             y0,
-            saveat=saveat(fn) or dfx.SaveAt(ts=ts, fn=fn),
-            stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol, dtmin=None),
+            saveat=saveat(lambda t, y, a: fn(t, y))
+            or dfx.SaveAt(ts=ts, fn=lambda t, y, a: fn(t, y)),
+            stepsize_controller=controller,
             max_steps=max_steps,
             throw=False,
         )
         return sol.ys, _status(sol), jnp.asarray(sol.stats["num_accepted_steps"])
 
-    def batched(size, const_axes, t0, t1, dt0, y0, ts, *consts):
+    def solve(t0, t1, dt0, y0, ts, *consts):
         dc, sc = consts[:n_dc], consts[n_dc:]
-        dca, sca = const_axes[:n_dc], const_axes[n_dc:]
-
-        def vf(t, y, a):
-            return jax.vmap(lambda yy, *c: drift(t, yy, *c), in_axes=(0, *dca))(y, *dc)
-
-        def fn(t, y, a):
-            return jax.vmap(lambda yy, *c: save(t, yy, *c), in_axes=(0, *sca))(y, *sc)
-
-        sol = dfx.diffeqsolve(
-            dfx.ODETerm(vf),
-            solver,
+        return run(
             t0,
             t1,
             dt0,
             y0,
-            saveat=saveat(fn) or dfx.SaveAt(ts=ts, fn=fn),
-            # Every member meets its own tolerance: the max over members of their norms.
-            stepsize_controller=dfx.PIDController(
-                rtol=rtol, atol=atol, dtmin=None, norm=max_member_rms
-            ),
-            max_steps=max_steps,
-            throw=False,
+            ts,
+            lambda t, y: drift(t, y, *dc),
+            lambda t, y: save(t, y, *sc),
+            optx_rms_norm,
         )
-        ys = jax.tree_util.tree_map(lambda v: jnp.moveaxis(v, 0, 1), sol.ys)  # (member, T, ...)
+
+    def batched(size, const_axes, t0, t1, dt0, y0, ts, *consts):
+        dc, sc = consts[:n_dc], consts[n_dc:]
+        dca, sca = const_axes[:n_dc], const_axes[n_dc:]
+
+        def vf(t, y):
+            return jax.vmap(lambda yy, *c: drift(t, yy, *c), in_axes=(0, *dca))(y, *dc)
+
+        def fn(t, y):
+            return jax.vmap(lambda yy, *c: save(t, yy, *c), in_axes=(0, *sca))(y, *sc)
+
+        # Every member meets its own tolerance: the max over members of their norms.
+        ys, status, n = run(t0, t1, dt0, y0, ts, vf, fn, max_member_rms)
+        ys = jax.tree_util.tree_map(lambda v: jnp.moveaxis(v, 0, 1), ys)  # (member, T, ...)
         finite = jax.vmap(finite_status)(ys)
-        ok = sol.result == dfx.RESULTS.successful
-        status = jnp.where(ok, finite, STATUS_FAILED).astype(jnp.int32)
-        steps = jnp.broadcast_to(jnp.asarray(sol.stats["num_accepted_steps"]), (size,))
-        return ys, status, steps
+        status = jnp.where(status == STATUS_NONFINITE, finite, status)
+        status = jnp.where(status == 0, finite, status).astype(jnp.int32)
+        return ys, status, jnp.broadcast_to(n, (size,))
 
     f = batched_or_single(solve, batched, n_plain=5)
     ts = jnp.asarray(p.ts, dtype)

@@ -1,23 +1,27 @@
-"""Reverse-mode gradients of adaptive ODE solves by record and replay.
+"""Adaptive ODE solves, differentiable by record and replay.
 
-``simulate(..., adjoint="replay")`` runs the adaptive solve once, recording the accepted
-steps (their end times and states, with ``SaveAt(steps=True)``), and differentiates by
-*replaying* those steps backwards: for the accepted steps k = n-1, ..., 0 it takes the
-vector-Jacobian product of the solver's step map (and of the dense interpolation at the
-save times inside the step), carrying the state's cotangent and accumulating the
-parameters'. This is the exact gradient of the discretised solution **with the step
-sequence held fixed** ("discretise then optimise"): the derivative of the numbers the
-solve produced, ignoring that a perturbed parameter would make the controller choose
-slightly different steps. diffrax's ``RecursiveCheckpointAdjoint`` computes the same
-quantity (the controller carries no gradient there either), and the two agree to
-round-off (tested); the replay does it with one forward solve and one backward pass
-over the steps, without the checkpointed adjoint's recomputation and while-loop
-bookkeeping, at the memory cost of storing one state per accepted step.
+The forward solve is jaxdyn's own adaptive loop (:func:`._erk.adaptive_solve`: unrolled
+explicit Runge-Kutta stages, diffrax's PID controller), or ``diffeqsolve`` for solvers
+that are not explicit Runge-Kutta. Under reverse mode the solve records its accepted
+steps (end times and states) and the gradient is computed by *replaying* them
+backwards: for the accepted steps k = n-1, ..., 0 it takes the vector-Jacobian product
+of the step map (and of the dense interpolation at the save times inside the step),
+carrying the state's cotangent and accumulating the parameters'.
 
-The record is sized by ``max_steps`` (default :data:`REPLAY_MAX_STEPS`): a solve needing
-more reports status 1, like any other. Parameters are whatever the vector field and the
-observable close over (closure-converted), so gradients reach a system's fields and
-anything the observable reads.
+This is the exact gradient of the discretised solution **with the step sequence held
+fixed** ("discretise then optimise"): the derivative of the numbers the solve produced,
+ignoring that a perturbed parameter would make the controller choose slightly different
+steps. diffrax's ``RecursiveCheckpointAdjoint`` computes the same quantity (the
+controller carries no gradient there either), and the two agree to round-off (tested);
+the replay does it with one recorded forward solve and one backward pass over the steps,
+without the checkpointed adjoint's recomputation and while-loop bookkeeping, at the
+memory cost of one stored state per accepted step: the record holds up to ``max_steps``
+states, so set ``max_steps`` near the expected step count when differentiating large
+states. Without reverse mode nothing is recorded.
+
+Parameters are whatever the vector field and the observable close over
+(closure-converted), so gradients reach a system's fields and anything the observable
+reads.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ import jax
 import jax.numpy as jnp
 
 from .._trajectory import STATUS_FAILED, STATUS_MAX_STEPS, Trajectory, finite_status
+from ._erk import adaptive_solve, erk_step, is_unrollable
 
-#: default record length (accepted steps) of a replay solve
-REPLAY_MAX_STEPS = 4096
+#: default record length (accepted steps) of an ``adjoint="replay"`` solve
+REPLAY_MAX_STEPS = 100_000
 
 
 def replay_solve(
@@ -59,12 +64,31 @@ def replay_solve(
 
 
 def _make_core(vf, sv, solver, controller, end_only: bool, max_steps: int):
+    own = is_unrollable(solver)
+
     def term(vc):
         return dfx.ODETerm(lambda t, y, a: vf(t, y, *vc))
 
-    def forward(t0, t1, dt0, ts, y0, vc, sc):
+    def forward(t0, t1, dt0, ts, y0, vc, sc, record):
+        if own:
+            saved, code, n, rec = adaptive_solve(
+                solver,
+                lambda t, y: vf(t, y, *vc),
+                lambda t, y: sv(t, y, *sc),
+                controller,
+                t0,
+                t1,
+                dt0,
+                y0,
+                ts,
+                end_only=end_only,
+                max_steps=max_steps,
+                record=record,
+            )
+            return (saved, code, n), rec
         fn = lambda t, y, a: sv(t, y, *sc)
         first = dfx.SubSaveAt(t1=True, fn=fn) if end_only else dfx.SubSaveAt(ts=ts, fn=fn)
+        subs = [first, dfx.SubSaveAt(steps=True)] if record else [first]
         sol = dfx.diffeqsolve(
             term(vc),
             solver,
@@ -72,27 +96,28 @@ def _make_core(vf, sv, solver, controller, end_only: bool, max_steps: int):
             t1,
             dt0,
             y0,
-            saveat=dfx.SaveAt(subs=[first, dfx.SubSaveAt(steps=True)]),
+            saveat=dfx.SaveAt(subs=subs),
             stepsize_controller=controller,
             max_steps=max_steps,
             throw=False,
         )
-        saved, (step_ends, step_ys) = sol.ys[0], (sol.ts[1], sol.ys[1])
+        saved = sol.ys[0]
         n = jnp.asarray(sol.stats["num_accepted_steps"])
         code = jnp.where(sol.result == dfx.RESULTS.successful, finite_status(saved), STATUS_FAILED)
         code = jnp.where(sol.result == dfx.RESULTS.max_steps_reached, STATUS_MAX_STEPS, code)
-        return (saved, code.astype(jnp.int32), n), (step_ends, step_ys)
+        rec = (sol.ts[1], sol.ys[1]) if record else None
+        return (saved, code.astype(jnp.int32), n), rec
 
     @jax.custom_vjp
     def core(t0, t1, dt0, ts, y0, vc, sc):
-        return forward(t0, t1, dt0, ts, y0, vc, sc)[0]
+        return forward(t0, t1, dt0, ts, y0, vc, sc, record=False)[0]
 
     def core_fwd(t0, t1, dt0, ts, y0, vc, sc):
-        out, (step_ends, step_ys) = forward(t0, t1, dt0, ts, y0, vc, sc)
-        return out, (t0, t1, dt0, ts, y0, vc, sc, step_ends, step_ys, out[2])
+        out, (step_ends, step_ys) = forward(t0, t1, dt0, ts, y0, vc, sc, record=True)
+        return out, (t0, t1, ts, y0, vc, sc, step_ends, step_ys, out[2])
 
     def core_bwd(res, cts):
-        t0, t1, dt0, ts, y0, vc, sc, step_ends, step_ys, n = res
+        t0, t1, ts, y0, vc, sc, step_ends, step_ys, n = res
         ct_saved = cts[0]
         zeros = lambda tree: jax.tree_util.tree_map(jnp.zeros_like, tree)
         last = jnp.maximum(n - 1, 0)
@@ -105,14 +130,17 @@ def _make_core(vf, sv, solver, controller, end_only: bool, max_steps: int):
         else:
             ct_y = zeros(y0)
             save_step = jnp.clip(jnp.searchsorted(step_ends, ts, side="left"), 0, last)
-
         out_shape = jax.eval_shape(lambda y, s: sv(t0, y, *s), y0, sc)
 
         def step_map(k, y, vc, sc):
             ta = jnp.where(k == 0, t0, step_ends[jnp.maximum(k - 1, 0)])
             tb = step_ends[k]
-            state = solver.init(term(vc), ta, tb, y, None)
-            y1, _, dense, _, _ = solver.step(term(vc), ta, tb, y, None, state, made_jump=False)
+            if own:
+                f = lambda t, yy: vf(t, yy, *vc)
+                y1, _, dense, _ = erk_step(solver, f, ta, tb, y, f(ta, y))
+            else:
+                state = solver.init(term(vc), ta, tb, y, None)
+                y1, _, dense, _, _ = solver.step(term(vc), ta, tb, y, None, state, False)
             if end_only:
                 return y1, None
             interp = solver.interpolation_cls(t0=ta, t1=tb, **dense)
@@ -149,7 +177,7 @@ def _make_core(vf, sv, solver, controller, end_only: bool, max_steps: int):
             lambda c: c[0] >= 0, body, (n - 1, ct_y, ct_vc, ct_sc)
         )
         z = jnp.zeros_like
-        return z(t0), z(t1), z(dt0), z(ts), ct_y0, ct_vc, ct_sc
+        return z(t0), z(t1), z(res[0]), z(ts), ct_y0, ct_vc, ct_sc
 
     core.defvjp(core_fwd, core_bwd)
     return core

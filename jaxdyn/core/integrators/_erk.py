@@ -1,0 +1,207 @@
+"""Explicit Runge-Kutta steps with unrolled stages, and jaxdyn's own adaptive loop.
+
+diffrax evaluates the stages of a Runge-Kutta step inside a (checkpointed) while loop
+with stage buffers: general and compact to compile, but every stage is a loop iteration
+that XLA cannot fuse with the next, and for the small states of ensemble work (a
+3-variable Lorenz member, a ring of 128 phases) that bookkeeping, not the vector field,
+is the cost. Measured on this CPU for 256 vmapped Lorenz members, 1000 fixed Tsit5
+steps: 23 ms through diffrax's ``solver.step`` against 0.5 ms for a hand-written RK4
+scan. :func:`erk_step` evaluates the same Butcher tableau (read from the diffrax solver,
+so Tsit5, Dopri5, Bosh3, Heun, ... all work) with the stages unrolled in Python, which
+XLA fuses into straight-line code; the dense output is diffrax's own interpolation class
+fed the same stage increments, so save times are interpolated exactly as diffrax does.
+
+:func:`adaptive_solve` is the step-size loop around it: diffrax's ``PIDController`` decides
+(``adapt_step_size``, the same decisions as ``diffeqsolve``), save times are filled by
+dense interpolation as steps pass them, and the loop stops at ``t1`` or after
+``max_steps`` steps (accepted or rejected). With ``record=True`` it also stores the
+accepted steps' end times and states, which the replay adjoint differentiates
+(:mod:`._replay`). The error norm is a parameter, so a batch of members solved as one
+system can use the maximum over members of their norms (:mod:`._batched`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import diffrax as dfx
+import jax
+import jax.numpy as jnp
+
+from .._trajectory import STATUS_FAILED, STATUS_MAX_STEPS, finite_status
+
+
+def is_unrollable(solver) -> bool:
+    """An explicit Runge-Kutta solver with a Butcher tableau (not stochastic, not IMEX)."""
+    return (
+        isinstance(solver, dfx.AbstractERK)
+        and isinstance(getattr(solver, "tableau", None), dfx.ButcherTableau)
+        and not isinstance(solver, dfx.AbstractSRK)
+    )
+
+
+def _lincomb(base, coeffs, terms, h):
+    """base + h Σ c_j terms_j over the nonzero coefficients (pytrees)."""
+    nz = [(float(c), t) for c, t in zip(coeffs, terms, strict=False) if float(c) != 0.0]
+    if not nz:
+        return base
+
+    def leaf(b, *xs):
+        acc = nz[0][0] * xs[0]
+        for (c, _), x in zip(nz[1:], xs[1:], strict=True):
+            acc = acc + c * x
+        return b + h * acc if b is not None else h * acc
+
+    return jax.tree_util.tree_map(leaf, base, *[t for _, t in nz])
+
+
+def erk_step(solver, f: Callable, t0, t1, y0, f0, h=None):
+    """One step of ``solver``'s tableau from (t0, y0) to t1, stages unrolled.
+
+    ``f(t, y)`` is the vector field, ``f0 = f(t0, y0)``. Returns ``(y1, y_error, dense,
+    f1)`` where ``dense`` is the ``dense_info`` diffrax's interpolation class takes and
+    ``f1 = f(t1, y1)`` (the next step's first stage). Pass the step ``h = t1 - t0`` as a
+    Python number when it is fixed: XLA then folds it into the stage arithmetic (4x
+    faster for small states on CPU than a traced step size).
+    """
+    tab = solver.tableau
+    h = t1 - t0 if h is None else h
+    fs = [f0]
+    for a_row, c in zip(tab.a_lower, tab.c, strict=True):
+        yi = _lincomb(y0, a_row, fs, h)
+        fs.append(f(t0 + float(c) * h, yi))
+    y1 = _lincomb(y0, tab.b_sol, fs, h)
+    zero = jax.tree_util.tree_map(jnp.zeros_like, y0)
+    y_err = _lincomb(zero, tab.b_error, fs, h)
+    fsal = tab.fsal
+    f1 = fs[-1] if fsal else f(t1, y1)
+    if not fsal and len(fs) < len(tab.b_sol):
+        fs.append(f1)
+    k = jax.tree_util.tree_map(lambda *xs: h * jnp.stack(xs), *fs)
+    dense = {"y0": y0, "y1": y1, "k": k}
+    return y1, y_err, dense, f1
+
+
+def interpolate(solver, t0, t1, dense, t):
+    return solver.interpolation_cls(t0=t0, t1=t1, **dense).evaluate(t)
+
+
+def adaptive_solve(
+    solver,
+    f: Callable,
+    save: Callable,
+    controller: dfx.PIDController,
+    t0,
+    t1,
+    dt0,
+    y0,
+    ts,
+    *,
+    end_only: bool,
+    max_steps: int,
+    record: bool = False,
+):
+    """Adaptive explicit RK solve of dy/dt = f(t, y) from t0 to t1.
+
+    Returns ``(saved, status, n_accepted, rec)`` with ``saved`` the pytree of
+    ``save(t, y)`` at ``ts`` (time axis first; at t1 only when ``end_only``), ``status``
+    as in :class:`~jaxdyn.Trajectory`, and ``rec = (step_ends, step_states)`` (length
+    ``max_steps``, padded past ``n_accepted``) when ``record`` else None.
+    """
+    dtype = jnp.result_type(t0, t1, float)
+    t0, t1, dt0 = (jnp.asarray(x, dtype) for x in (t0, t1, dt0))
+    ts = jnp.reshape(jnp.asarray(ts, dtype), (-1,))
+    n_save = ts.shape[0]
+    term = dfx.ODETerm(lambda t, y, a: f(t, y))
+    error_order = solver.error_order(term)
+    first_t1, cstate = controller.init(
+        term, t0, t1, y0, dt0, None, lambda terms, t, y, a: f(t, y), error_order
+    )
+    f0 = f(t0, y0)
+    out_shape = jax.eval_shape(lambda y: save(t0, y), y0)
+    saved = jax.tree_util.tree_map(lambda s: jnp.zeros((n_save,) + s.shape, s.dtype), out_shape)
+
+    def put(saved, i, value):
+        return jax.tree_util.tree_map(lambda buf, v: buf.at[i].set(v), saved, value)
+
+    ptr = jnp.asarray(0)
+    if not end_only:
+        # Save times at t0 record the initial state.
+        def at_start(c):
+            saved, ptr = c
+            return put(saved, ptr, save(ts[ptr], y0)), ptr + 1
+
+        saved, ptr = jax.lax.while_loop(
+            lambda c: (c[1] < n_save) & (ts[jnp.minimum(c[1], n_save - 1)] <= t0),
+            at_start,
+            (saved, ptr),
+        )
+    rec = None
+    if record:
+        rec = (
+            jnp.full((max_steps,), jnp.inf, dtype),
+            jax.tree_util.tree_map(lambda x: jnp.zeros((max_steps,) + x.shape, x.dtype), y0),
+        )
+
+    carry = (
+        t0,
+        jnp.minimum(first_t1, t1),
+        y0,
+        f0,
+        cstate,
+        jnp.asarray(0),  # iterations
+        jnp.asarray(0),  # accepted steps
+        ptr,
+        saved,
+        jnp.asarray(True),  # controller ok
+        rec,
+    )
+
+    def cond(c):
+        t, _, _, _, _, it, *_ = c
+        return (t < t1) & (it < max_steps)
+
+    def body(c):
+        t, tn, y, f0, cstate, it, n, ptr, saved, ok, rec = c
+        y1, err, dense, f1 = erk_step(solver, f, t, tn, y, f0)
+        keep, _, next_t1, _, cstate, result = controller.adapt_step_size(
+            t, tn, y, y1, None, err, error_order, cstate
+        )
+        ok = ok & (result == dfx.RESULTS.successful)
+        if not end_only:
+
+            def saves(c):
+                def one(c):
+                    saved, ptr = c
+                    value = save(ts[ptr], interpolate(solver, t, tn, dense, ts[ptr]))
+                    return put(saved, ptr, value), ptr + 1
+
+                return jax.lax.while_loop(
+                    lambda c: (c[1] < n_save) & (ts[jnp.minimum(c[1], n_save - 1)] <= tn), one, c
+                )
+
+            saved, ptr = jax.lax.cond(keep, saves, lambda c: c, (saved, ptr))
+        if record:
+            ends, states = rec
+            i = jnp.minimum(n, max_steps - 1)
+            rec = (
+                ends.at[i].set(jnp.where(keep, tn, ends[i])),
+                jax.tree_util.tree_map(
+                    lambda buf, v: buf.at[i].set(jnp.where(keep, v, buf[i])), states, y1
+                ),
+            )
+        select = lambda a, b: jax.tree_util.tree_map(lambda x, z: jnp.where(keep, x, z), a, b)
+        y, f0 = select(y1, y), select(f1, f0)
+        t = jnp.where(keep, tn, t)
+        tn = jnp.minimum(next_t1, t1)
+        return (t, tn, y, f0, cstate, it + 1, n + keep, ptr, saved, ok, rec)
+
+    t, _, y, _, _, _, n, _, saved, ok, rec = jax.lax.while_loop(cond, body, carry)
+    if end_only:
+        saved = jax.tree_util.tree_map(lambda v: v[None], save(t1, y))
+    status = jnp.where(ok, finite_status(saved), STATUS_FAILED)
+    status = jnp.where(t < t1, STATUS_MAX_STEPS, status).astype(jnp.int32)
+    return saved, status, n, rec
+
+
+__all__ = ["adaptive_solve", "erk_step", "interpolate", "is_unrollable"]
