@@ -215,7 +215,7 @@ def run(cfg: ImaginaryQPOConfig, ctx: Run) -> dict:
                     "ps2_dlnl": r["ps2_dlnl"],
                 }
 
-            sweep[float(f0)] = ctx.cached(f"sweep_{f0:g}Hz", compute)
+            sweep[float(f0)] = ctx.cached(f"sweep_{round(1000 * f0)}mHz", compute)
         table = summarise_sweep(cfg, sweep)
 
     with ctx.stage("figures"):
