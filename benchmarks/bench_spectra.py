@@ -12,7 +12,7 @@
 Every library runs on one thread (``_common.single_thread``); times are medians of
 interleaved repeats; outputs are checked equal (cross spectra to 1e-10 relative, the CWT
 to 1e-7 of its largest modulus: pycwt's wavelet lacks the Heaviside step of T&C) before
-timing. jaxdyn runs in float64 like its peers, and in float32 beside it (checked to 1e-4
+timing. jaxdyn runs in float64 like its peers, and in float32 beside it (checked to 1e-3
 of each output's largest value). Compile time is reported apart.
 """
 
@@ -117,7 +117,7 @@ def bench_cross(pairs: int, n: int, seg_bins: int, chunk: int, repeat: int) -> d
             )
             for i in range(min(3, c1.shape[0]))
         )
-    assert diff32 < 1e-4, f"float32 cross spectra differ from Stingray: {diff32:.2e}"
+    assert diff32 < 1e-3, f"float32 cross spectra differ from Stingray: {diff32:.2e}"
 
     def run_ours():
         for c1, c2 in chunks:

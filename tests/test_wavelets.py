@@ -64,6 +64,7 @@ def test_reconstruction_and_parseval_of_white_noise():
     np.testing.assert_allclose(np.asarray(glbl)[:, band].mean(), 1.0, rtol=0.03)
 
 
+@pytest.mark.slow
 def test_pointwise_and_global_levels_are_calibrated_for_a_power_law_background():
     """In red + white noise of known spectrum, 5 % of the local wavelet power (inside the
     cone) exceeds the 95 % level, and the global spectrum's level is exceeded at about
