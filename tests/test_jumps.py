@@ -147,6 +147,7 @@ def test_sweep_of_a_jump_process_is_deterministic_across_chunks_and_devices(tmp_
     np.testing.assert_array_equal(b["x"].values, c["x"].values)
 
 
+@pytest.mark.slow
 def test_ssa_agrees_with_the_fsp_at_several_times():
     net = Schlogl(omega=4.0, phi0=(1.5,))
     ts = np.array([0.1, 0.4, 1.0, 3.0])
@@ -166,6 +167,7 @@ def test_ssa_agrees_with_the_fsp_at_several_times():
         assert np.max(np.abs(emp - cdf)) < 1.95 / np.sqrt(len(x)), ts[i]
 
 
+@pytest.mark.slow
 def test_tau_leaping_stationary_variance_has_its_exact_first_order_bias():
     # Leaping the birth-death process with step h is the linear recursion
     # x' = x + Poisson(λh) - Poisson(k2 h x): stationary mean λ/k2, variance
@@ -183,6 +185,7 @@ def test_tau_leaping_stationary_variance_has_its_exact_first_order_bias():
         assert abs(x.var() / exact - 1) < Z * np.sqrt(2.0 / n_eff), (h, x.var(), exact)
 
 
+@pytest.mark.slow
 def test_chemical_langevin_birth_death_has_the_exact_first_two_moments():
     # Linear propensities: the CLE's mean and variance equal the CME's (Poisson, 15).
     cle = ChemicalLangevin(BirthDeath(k1=15.0, phi0=(15.0,)))
@@ -195,6 +198,7 @@ def test_chemical_langevin_birth_death_has_the_exact_first_two_moments():
     assert abs(x.var() / 15.0 - 1) < Z * np.sqrt(2.0 / n_eff) + 0.01  # + Euler's O(dt) bias
 
 
+@pytest.mark.slow
 def test_rate_equations_are_the_deterministic_limit():
     # Schlögl: bistable fixed points φ = 1 and 3 (unstable 2).
     for phi0, end in ((1.9, 1.0), (2.1, 3.0)):
@@ -222,6 +226,7 @@ def test_conventions_differ_by_the_reactant_factorials():
     )
 
 
+@pytest.mark.slow
 def test_custom_propensities_run_through_ssa_fsp_and_rate_equations():
     # Self-repression: ∅ -> X at k1 Ω / (1 + (x/Ω)^2), X -> ∅ at k2 x.
     def hill(x, k, omega):
@@ -253,6 +258,7 @@ def test_fsp_birth_death_transient_and_stationary_are_exact():
     np.testing.assert_allclose([st.mean[0], st.variance[0]], [4.0, 4.0], rtol=1e-10)
 
 
+@pytest.mark.slow
 def test_fsp_is_differentiable_with_respect_to_a_rate_constant():
     # d E[x](t) / d k1 = Ω (1 - e^{-k2 t}) / k2 for the birth-death process.
     def mean_at(k1):

@@ -192,8 +192,9 @@ class FSP(AbstractODE):
         """P at the save times ``ts`` (integrated by :func:`jaxdyn.simulate`) and ε(ts).
 
         The default solver is Kvaerno5 (implicit, dense Jacobian: boxes up to a few
-        thousand states); pass ``solver=`` for larger ones. Raises ``ValueError`` naming ``max_counts`` when the lost probability exceeds
-        ``tol`` at any save time. ``options`` go to ``simulate`` (solver, rtol, ...).
+        thousand states); pass ``solver=`` for larger ones. Raises ``ValueError``
+        naming ``max_counts`` when the lost probability exceeds ``tol`` at any save
+        time. ``options`` go to ``simulate`` (solver, rtol, ...).
         """
         _check_tol(tol)
         ts = np.asarray(ts, dtype=float)

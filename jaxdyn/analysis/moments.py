@@ -43,6 +43,7 @@ import dataclasses
 import functools
 import itertools
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import equinox as eqx
@@ -488,7 +489,7 @@ class SteadyStates:
         stable: (S,) every eigenvalue of the Jacobian has a negative real part.
         basin: (C,) for each initial condition, the index of its fixed point (-1: none,
             the solution diverged, oscillated or did not converge).
-        residual: (C,) max |drift| at the polished point of each initial condition.
+        residual: (C,) relative distance from each run's end state to its fixed point.
     """
 
     states: np.ndarray
@@ -502,15 +503,24 @@ class SteadyStates:
         return len(self.states)
 
 
-def newton_steady_state(
-    eqs: MomentEquations, guess: Array, *, rtol=1e-10, atol=1e-10, max_steps=200
-):
-    """Polish a steady state of ``eqs`` from ``guess`` (optimistix Newton, dense LU)."""
-    solver = optx.Newton(rtol=rtol, atol=atol)
+def newton_steady_state(eqs: MomentEquations, guess: Array, *, tol=1e-10, max_steps=50):
+    """Polish a steady state of ``eqs`` from ``guess`` (optimistix Newton, dense LU).
+
+    The moments span many orders of magnitude (a fourth central moment ~ Ω² next to a
+    mean ~ Ω), so Newton works on y / s and drift / s with s = |guess| + 1: its
+    tolerances are then relative, and the rounding floor of the big entries does not
+    stall it. Returns the point and whether Newton converged to a finite one.
+    """
+    scale = jnp.abs(guess) + 1.0
     sol = optx.root_find(
-        lambda y, _: eqs.drift(0.0, y), solver, guess, max_steps=max_steps, throw=False
+        lambda z, _: eqs.drift(0.0, z * scale) / scale,
+        optx.Newton(rtol=tol, atol=tol),
+        guess / scale,
+        max_steps=max_steps,
+        throw=False,
     )
-    return sol.value, sol.result == optx.RESULTS.successful
+    y = sol.value * scale
+    return y, (sol.result == optx.RESULTS.successful) & jnp.all(jnp.isfinite(y))
 
 
 def physical(eqs: MomentEquations, y: Array) -> Array:
@@ -526,62 +536,187 @@ def stable(eqs: MomentEquations, y: Array) -> Array:
     return jnp.max(jnp.real(jnp.linalg.eigvals(jac))) < 0
 
 
+def long_time(
+    eqs: MomentEquations,
+    y0: Array,
+    *,
+    t1: float,
+    window: float = 0.25,
+    n_window: int = 201,
+    rtol: float = 1e-7,
+    max_steps: int = 400_000,
+) -> dict[str, Array]:
+    """Where the moment equations go from ``y0``: integrate to ``t1``, then summarise.
+
+    Jittable and vmappable (e.g. over initial conditions or inside a sweep). Returns the
+    end state, the fixed point Newton finds from it (``fixed``, ``newton_ok``), whether
+    that point is ``physical`` and ``stable``, the solver ``status``, the relative
+    peak-to-peak ``amplitude`` of the means over the last ``window`` of the run (a
+    sustained oscillation keeps it large) and the ``distance`` (relative) from the end
+    state to the fixed point.
+    """
+    n = eqs.n
+    ts = jnp.linspace(t1 * (1.0 - window), t1, n_window)
+    traj = simulate(eqs, t1, y0=y0, ts=ts, rtol=rtol, atol=rtol * 1e-3, max_steps=max_steps)
+    means = traj.ys[:, :n]
+    end = traj.ys[-1]
+    fixed, ok = newton_steady_state(eqs, end)
+    amplitude = jnp.max(jnp.ptp(means, axis=0) / (jnp.abs(jnp.mean(means, axis=0)) + 1.0))
+    return {
+        "end": end,
+        "fixed": fixed,
+        "newton_ok": ok,
+        "physical": physical(eqs, fixed),
+        "stable": stable(eqs, fixed),
+        "status": traj.status,
+        "amplitude": amplitude,
+        "distance": jnp.max(jnp.abs(end - fixed) / (jnp.abs(fixed) + 1.0)),
+    }
+
+
+#: long-time behaviours of closed moment equations, best first (see :func:`classify`)
+CATEGORIES = ("valid", "multiple", "oscillating", "unphysical", "diverged")
+
+
+def classify(
+    summary: dict[str, np.ndarray], *, osc_tol: float = 1e-3, same: float = 1e-6
+) -> tuple[str, np.ndarray]:
+    """The behaviour of moment equations from several initial conditions.
+
+    ``summary`` is :func:`long_time` vmapped over initial conditions (leading axis).
+    Per initial condition: *diverged* (the solve failed or blew up), *oscillating* (the
+    means still swing by more than ``osc_tol`` (relative) at the end and no stable fixed
+    point is nearby), or converged to its Newton fixed point. Overall, in this order:
+
+    * ``"diverged"``: some initial condition diverged;
+    * ``"unphysical"``: a fixed point reached has a negative mean or a covariance that is
+      not positive definite (e.g. a negative variance);
+    * ``"oscillating"``: sustained oscillations of the moments;
+    * ``"multiple"``: different initial conditions reach different physical fixed
+      points (the CME's stationary law is unique, so at most one can be right);
+    * ``"valid"``: every initial condition reaches the same physical, stable fixed point.
+
+    Returns the category and the distinct fixed points reached.
+    """
+    s = {k: np.asarray(v) for k, v in summary.items()}
+    finite = np.all(np.isfinite(s["end"]), axis=-1)
+    diverged = (s["status"] != 0) | ~finite
+    settled = s["newton_ok"] & s["stable"]
+    oscillating = ~diverged & (s["amplitude"] >= osc_tol) & ~settled
+    converged = ~diverged & ~oscillating & s["newton_ok"] & (s["distance"] < 1e-2)
+    points: list[np.ndarray] = []
+    phys: list[bool] = []
+    for y, ok, good in zip(s["fixed"], converged, s["physical"], strict=True):
+        if not ok:
+            continue
+        if not any(np.all(np.abs(y - z) <= same * (1.0 + np.abs(z))) for z in points):
+            points.append(y)
+            phys.append(bool(good))
+    distinct = np.array(points).reshape(len(points), s["fixed"].shape[-1])
+    if diverged.any() or not (converged.any() or oscillating.any()):
+        return "diverged", distinct
+    if not all(phys):
+        return "unphysical", distinct
+    if oscillating.any():
+        return "oscillating", distinct
+    if len(points) > 1:
+        return "multiple", distinct
+    return "valid", distinct
+
+
 def steady_states(
     eqs: MomentEquations,
     initial: Array,
     *,
     t1: float,
-    rtol: float = 1e-6,
+    rtol: float = 1e-7,
     dedupe: float = 1e-6,
 ) -> SteadyStates:
     """Fixed points reached from each initial condition (rows of ``initial``).
 
     Each initial state is integrated with :func:`jaxdyn.simulate` up to ``t1`` (the
-    moment equations are stiff and may blow up: failures are kept as ``basin = -1``),
-    then polished by Newton's method; points closer than ``dedupe`` (relative) are one.
+    moment equations may blow up or oscillate: those are kept as ``basin = -1``), then
+    polished by Newton's method; points closer than ``dedupe`` (relative) are one.
     """
     initial = jnp.atleast_2d(jnp.asarray(initial, float))
-
-    def one(y0):
-        traj = simulate(eqs, t1, y0=y0, rtol=rtol, atol=rtol * 1e-3, max_steps=200_000)
-        end = traj.ys[-1]
-        y, ok = newton_steady_state(eqs, end)
-        res = jnp.max(jnp.abs(eqs.drift(0.0, y)))
-        return y, ok & (traj.status == 0) & jnp.all(jnp.isfinite(y)), res
-
-    ys, ok, res = jax.jit(jax.vmap(one))(initial)
-    ys, ok, res = np.asarray(ys), np.asarray(ok), np.asarray(res)
+    summ = jax.jit(jax.vmap(lambda y0: long_time(eqs, y0, t1=t1, rtol=rtol)))(initial)
+    summ = {k: np.asarray(v) for k, v in summ.items()}
+    ok = (summ["status"] == 0) & summ["newton_ok"] & (summ["distance"] < 1e-2)
     states: list[np.ndarray] = []
-    basin = np.full(len(ys), -1)
-    for c, (y, good) in enumerate(zip(ys, ok, strict=True)):
+    basin = np.full(len(initial), -1)
+    for c, (y, good) in enumerate(zip(summ["fixed"], ok, strict=True)):
         if not good:
             continue
-        for s, z in enumerate(states):
+        for k, z in enumerate(states):
             if np.all(np.abs(y - z) <= dedupe * (1.0 + np.abs(z))):
-                basin[c] = s
+                basin[c] = k
                 break
         else:
             basin[c] = len(states)
             states.append(y)
-    arr = np.array(states).reshape(len(states), ys.shape[1])
-    phys = np.array([bool(physical(eqs, jnp.asarray(z))) for z in arr], dtype=bool)
-    stab = np.array([bool(stable(eqs, jnp.asarray(z))) for z in arr], dtype=bool)
-    return SteadyStates(states=arr, physical=phys, stable=stab, basin=basin, residual=res)
+    first = [int(np.argmax(basin == k)) for k in range(len(states))]
+    return SteadyStates(
+        states=np.array(states).reshape(len(states), initial.shape[1]),
+        physical=summ["physical"][first].astype(bool),
+        stable=summ["stable"][first].astype(bool),
+        basin=basin,
+        residual=summ["distance"],
+    )
+
+
+def validity_threshold(
+    valid: Callable[[float], bool], lo: float, hi: float, *, rtol: float = 1e-7, max_iter: int = 80
+) -> float:
+    """The boundary between an invalid ``lo`` and a valid ``hi`` (bisection, geometric).
+
+    ``valid(x)`` says whether the closure is valid at system size (or any positive
+    parameter) x; the bracket must have ``valid(lo)`` False and ``valid(hi)`` True.
+    """
+    if valid(lo) or not valid(hi):
+        raise ValueError(f"validity_threshold: need invalid at lo={lo} and valid at hi={hi}")
+    for _ in range(max_iter):
+        if hi / lo - 1.0 < rtol:
+            break
+        mid = float(np.sqrt(lo * hi))
+        lo, hi = (lo, mid) if valid(mid) else (mid, hi)
+    return float(np.sqrt(lo * hi))
+
+
+def dimerisation_normal2_threshold() -> dict[str, float]:
+    """Where the 2nd-order normal closure of ∅ -> X, 2X -> ∅ loses its physical steady state.
+
+    In the ``"rate"`` convention (a_1 = k1 Ω, a_2 = k2 x (x-1) / Ω, a = k1 Ω² / k2) the
+    closed equations at steady state are E[x(x-1)] = a/2 and
+    a (2μ + 1) = 4 E[x (x-1)²], with E[x³] = 3 μ E[x²] - 2 μ³ (third cumulant zero).
+    Eliminating the second moment: a(μ) = 4 μ (2μ - 1)(μ - 1) / (4μ - 5), variance
+    a/2 + μ - μ². The physical branch μ > 5/4 exists only for a >= a_c = min a(μ), at the
+    root of a'(μ) = 0, i.e. 16 μ³ - 42 μ² + 30 μ - 5 = 0 (a saddle-node: below a_c the
+    solution runs to the negative-mean root). Returns a_c, μ_c and the variance there.
+    """
+    roots = np.roots([16.0, -42.0, 30.0, -5.0]).real
+    mu = float(roots[roots > 1.25].max())
+    a = 4 * mu * (2 * mu - 1) * (mu - 1) / (4 * mu - 5)
+    return {"a": a, "mean": mu, "variance": a / 2 + mu - mu**2}
 
 
 __all__ = [
+    "CATEGORIES",
     "CLOSURES",
     "MAX_ORDER",
     "MomentEquations",
     "SteadyStates",
     "check_closure",
+    "classify",
     "close",
+    "dimerisation_normal2_threshold",
     "cumulants_from_central",
     "falling_factorial_polynomial",
     "indices_upto",
+    "long_time",
     "multi_indices",
     "newton_steady_state",
     "physical",
     "stable",
     "steady_states",
+    "validity_threshold",
 ]
