@@ -7,7 +7,16 @@ import numpy as np
 import optax
 import pytest
 
-from jaxdyn.experiments.jaws import make_loss
+from jaxdyn.analysis.fields import (
+    blown_up,
+    energy_spectrum,
+    periodic_distance,
+    relative_l2,
+    steepest_front,
+)
+from jaxdyn.experiments import run_experiment
+from jaxdyn.experiments.jaws import PRESETS, VARIANTS, JawsConfig
+from jaxdyn.models import unrolled_loss
 from jaxdyn.models.fno import FNOStep
 from jaxdyn.models.jacobian import (
     exact_row_norms,
@@ -82,7 +91,7 @@ def test_gaussian_nll_optimal_variance_is_the_squared_residual():
 def test_loss_gradient_matches_finite_differences(kind, k):
     model = FNOStep(3, 2, 1, key=jax.random.PRNGKey(0))
     batch = jax.random.normal(jax.random.PRNGKey(1), (2, k + 1, N))
-    loss = make_loss(kind, 1e-2, k)
+    loss = unrolled_loss(kind, 1e-2, k)
     key = jax.random.PRNGKey(2)
     params, static = eqx.partition(model, eqx.is_inexact_array)
     flat, unravel = jax.flatten_util.ravel_pytree(params)
@@ -94,7 +103,7 @@ def test_loss_gradient_matches_finite_differences(kind, k):
     np.testing.assert_allclose(float(grad @ d), float(fd), rtol=1e-6)
 
 
-_LOSS = make_loss("global", 1e-3, 2)
+_LOSS = unrolled_loss("global", 1e-3, 2)
 _OPT = optax.adam(1e-2)
 
 
@@ -149,47 +158,67 @@ def test_checkpoint_from_another_run_is_rejected(tmp_path):
 def test_step_memory_grows_with_unroll_length():
     model = FNOStep(4, 3, 1, key=jax.random.PRNGKey(0))
     key = jax.random.PRNGKey(1)
-    m1 = step_memory(make_loss("mse", 0.0, 1), model, jnp.zeros((8, 2, 32)), key)
-    m8 = step_memory(make_loss("mse", 0.0, 8), model, jnp.zeros((8, 9, 32)), key)
+    m1 = step_memory(unrolled_loss("mse", 0.0, 1), model, jnp.zeros((8, 2, 32)), key)
+    m8 = step_memory(unrolled_loss("mse", 0.0, 8), model, jnp.zeros((8, 9, 32)), key)
     assert m1["total"] > 0
     assert m8["temp_bytes"] > 3 * m1["temp_bytes"]
 
 
-@pytest.mark.slow
-def test_experiment_runs_end_to_end_on_a_tiny_config(tmp_path, monkeypatch):
-    from jaxdyn.experiments import jaws
+def test_loss_and_config_validation():
+    with pytest.raises(ValueError, match="kind"):
+        unrolled_loss("l1", 1e-3, 1)
+    with pytest.raises(ValueError, match="k"):
+        unrolled_loss("mse", 0.0, 0)
+    with pytest.raises(ValueError, match="lam"):
+        unrolled_loss("global", -1.0, 1)
+    with pytest.raises(ValueError, match="'n_solver' must be a multiple"):
+        JawsConfig(n_solver=100, n_grid=64)
+    with pytest.raises(ValueError, match="'modes'"):
+        JawsConfig(modes=40)
+    with pytest.raises(ValueError, match="'variants'"):
+        JawsConfig(variants=("plain", "plain"))
+    with pytest.raises(ValueError, match="'variants"):
+        JawsConfig(variants=("plain", "l1"))
 
+
+@pytest.mark.slow
+def test_experiment_runs_every_variant_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setenv("JAXDYN_CACHE", str(tmp_path / "cache"))
-    cfg = dict(jaws.QUICK)
-    cfg.update(
-        n_solver=64,
-        n_grid=32,
-        horizon=12,
-        n_train=4,
-        n_test=3,
-        width=4,
-        modes=4,
-        layers=1,
-        steps=3,
-        batch=4,
-        k_short=2,
-        k_long=4,
-        classic_n_solver=64,
-        classic_s=32,
-        classic_train=8,
-        classic_test=4,
-        classic_steps=3,
-    )
-    res = jaws.run(cfg, tmp_path)
-    assert set(res["table"]) == set(jaws.VARIANTS)
+    cfg = PRESETS["tiny"].replace(variants=VARIANTS)
+    res = run_experiment("jaws", tmp_path / "run", config=cfg, quiet=True)["results"]
+    assert set(res["table"]) == set(VARIANTS)
     for name, row in res["table"].items():
         assert 0 <= row["blowup_rate"] <= 1
         assert row["train_memory_mb"] > 0, name
     # Longer unrolls need more memory for the backward pass.
     assert res["train_memory_mb"]["unroll_long"] > res["train_memory_mb"]["plain"]
-    assert len(res["rel_l2_vs_time"]["plain"]) == 12
-    assert {p.name for p in tmp_path.glob("*.png")} == {
+    assert len(res["rel_l2_vs_time"]["plain"]) == cfg.horizon
+    assert {p.name for p in (tmp_path / "run").glob("*.png")} == {
         "jaws_rollout.png",
         "jaws_shock.png",
         "jaws_cost_ood.png",
     }
+
+
+def test_field_diagnostics():
+    n = 64
+    x = np.arange(n) / n
+    u = np.stack([np.sin(2 * np.pi * 3 * x), 2.0 * np.cos(2 * np.pi * 5 * x)])
+    # A sin(2π m x) has Fourier-series coefficient A/2 at mode m: energy A²/4.
+    spec = energy_spectrum(u)
+    np.testing.assert_allclose(spec[3], 0.25 / 2, rtol=1e-12)
+    np.testing.assert_allclose(spec[5], 4.0 / 4 / 2, rtol=1e-12)
+    assert np.sum(spec) == pytest.approx(np.sum(spec[[3, 5]]), rel=1e-12)
+    # A steep front at x = 0.3 (descending, periodic domain): found in the right cell with
+    # the centred-difference slope.
+    front = -np.tanh((x - 0.3) / 0.01)
+    i, slope = steepest_front(front[None])
+    assert abs(i[0] - round(0.3 * n)) <= 1
+    assert slope[0] == pytest.approx((front[i[0] + 1] - front[i[0] - 1]) * n / 2)
+    assert periodic_distance(1, 63, 64) == pytest.approx(2 / 64)
+    np.testing.assert_allclose(relative_l2(1.1 * u, u), 0.1, rtol=1e-12)
+    assert relative_l2(np.full_like(u, np.nan), u).tolist() == [np.inf, np.inf]
+    bad = np.stack([u, u, u])[:, None]  # (3, 1, 2, n): samples, time, ...
+    bad[1, 0, 0, 0] = np.nan
+    bad[2] *= 4.0
+    np.testing.assert_array_equal(blown_up(bad, np.stack([u, u, u])[:, None]), [0, 1, 1])

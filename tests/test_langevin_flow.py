@@ -11,15 +11,18 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxdyn import simulate
 from jaxdyn.analysis import spikes as sp
-from jaxdyn.core.simulate import simulate
-from jaxdyn.data.lorenz_spikes import LorenzSpikesConfig, load_lorenz_spikes
+from jaxdyn.data import LorenzSpikesConfig, load_lorenz_spikes
+from jaxdyn.experiments.langevin_flow import LangevinFlowConfig
+from jaxdyn.models import train
 from jaxdyn.models.langevin_flow import (
     LangevinFlow,
     elbo_loss,
+    elbo_training,
+    kl_warmup,
     make_batch,
     predict_rates,
-    train,
     with_readout_bias,
 )
 from jaxdyn.models.potentials import CoupledOscillatorPotential
@@ -111,6 +114,12 @@ def test_langevin_system_validation():
         UnderdampedLangevin(pot, 0)
     with pytest.raises(ValueError, match="d_latent"):
         LangevinFlow(2, 3, 5, key=jax.random.PRNGKey(0), d_latent=0)
+    with pytest.raises(ValueError, match="'n_heldout'"):
+        LangevinFlowConfig(n_heldout=30)
+    with pytest.raises(ValueError, match="'dec_width'"):
+        LangevinFlowConfig(dec_width=30)
+    with pytest.raises(ValueError, match="'cd_rate'"):
+        LangevinFlowConfig(cd_rate=0.95)
 
 
 def _tiny_model(key, **kw):
@@ -168,22 +177,25 @@ def test_lorenz_spikes_deterministic_cached_and_realistic(small_data):
         LorenzSpikesConfig(n_neurons=5, n_heldout=5)
 
 
-def _fit(model, data, **kw):
+def _fit(model, data, *, steps, batch_size, eval_every, kl_warmup_steps, key, **train_kw):
     tr, va = data.split("train"), data.split("valid")
     bias = np.log(tr["spikes"].reshape(-1, data.config.n_neurons).mean(0) + 1e-3)
-    return train(
-        with_readout_bias(model, bias),
+    setup = elbo_training(
         tr["spikes"],
         va["spikes"],
         data.heldin,
         data.heldout,
         data.n_obs,
-        progress=False,
-        **kw,
+        key=key,
+        steps=steps,
+        batch_size=batch_size,
+        eval_every=eval_every,
+        kl_warmup_steps=kl_warmup_steps,
     )
+    return train(model=with_readout_bias(model, bias), progress=False, **setup, **train_kw)
 
 
-SHORT = dict(steps=60, batch_size=32, eval_every=30, kl_warmup=20, checkpoint_every=1000)
+SHORT = dict(steps=60, batch_size=32, eval_every=30, kl_warmup_steps=20, checkpoint_every=1000)
 
 
 def _tiny_flow(data):
@@ -201,27 +213,58 @@ def _tiny_flow(data):
 @pytest.fixture(scope="module")
 def short_run(small_data, tmp_path_factory):
     """60 steps of a small LangevinFlow, checkpointed; shared so it compiles once."""
-    path = tmp_path_factory.mktemp("ckpt") / "straight.eqx"
-    best, final, hist = _fit(
-        _tiny_flow(small_data), small_data, key=jax.random.PRNGKey(1), checkpoint=path, **SHORT
+    path = tmp_path_factory.mktemp("ckpt") / "straight"
+    return _fit(
+        _tiny_flow(small_data),
+        small_data,
+        key=jax.random.PRNGKey(1),
+        checkpoint_dir=path,
+        **SHORT,
     )
-    return best, final, hist
+
+
+def _leaves(model):
+    return jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array))
 
 
 def test_checkpoint_resume_reproduces_training(small_data, short_run, tmp_path):
-    _, straight, hist = short_run
-    kw = dict(key=jax.random.PRNGKey(1), checkpoint=tmp_path / "split.eqx", **SHORT)
-    _fit(_tiny_flow(small_data), small_data, stop_at=25, **kw)
-    assert (tmp_path / "split.eqx").exists()
-    _, resumed, hist_b = _fit(_tiny_flow(small_data), small_data, **kw)
-    for a, b in zip(
-        jax.tree_util.tree_leaves(eqx.filter(straight, eqx.is_array)),
-        jax.tree_util.tree_leaves(eqx.filter(resumed, eqx.is_array)),
-        strict=True,
-    ):
+    """Through the shared loop: an interrupted run resumed from its checkpoint retraces the
+    uninterrupted one bit for bit (parameters, best model, losses, validation scores)."""
+    kw = dict(key=jax.random.PRNGKey(1), checkpoint_dir=tmp_path / "split", **SHORT)
+    first = _fit(_tiny_flow(small_data), small_data, stop_at=25, **kw)
+    assert first.step == 25 and (tmp_path / "split" / "meta.json").exists()
+    resumed = _fit(_tiny_flow(small_data), small_data, **kw)
+    assert resumed.resumed_from == 25
+    for a, b in zip(_leaves(short_run.model), _leaves(resumed.model), strict=True):
         np.testing.assert_array_equal(a, b)
-    assert hist_b["loss"] == hist["loss"]
-    assert hist_b["valid_co_bps"] == hist["valid_co_bps"]
+    for a, b in zip(_leaves(short_run.best), _leaves(resumed.best), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(resumed.losses, short_run.losses)
+    np.testing.assert_array_equal(
+        resumed.metrics["valid"].values, short_run.metrics["valid"].values
+    )
+
+
+def test_elbo_training_schedule_and_validation(small_data, short_run):
+    """The KL weight is the linear warm-up; validation runs every eval_every steps and at
+    the end, and the kept model is the one with the best validation co-bps."""
+    beta = kl_warmup(20)
+    np.testing.assert_allclose(
+        [float(beta(jnp.asarray(i))) for i in (0, 5, 19, 20, 59)], [0.0, 0.25, 0.95, 1.0, 1.0]
+    )
+    valid = short_run.metrics["valid"]
+    np.testing.assert_array_equal(valid.steps, [30, 60])
+    j = int(np.argmax(valid.values))
+    assert short_run.best_score == valid.values[j] and short_run.best_step == valid.steps[j]
+    va = small_data.split("valid")
+    x = va["spikes"][:, : small_data.n_obs][..., small_data.heldin]
+    rates = predict_rates(short_run.best, x, jax.random.PRNGKey(1))
+    score = sp.co_bps(rates, va["spikes"], small_data.heldout, small_data.n_obs)
+    assert score == short_run.best_score
+    with pytest.raises(ValueError, match="cd_rate"):
+        elbo_training(
+            va["spikes"], va["spikes"], [0], [1], 3, key=jax.random.PRNGKey(0), cd_rate=1.0
+        )
 
 
 def _test_co_bps(model, data):
@@ -235,9 +278,8 @@ def _test_co_bps(model, data):
 
 def test_short_training_beats_null(small_data, short_run):
     """60 ELBO steps already put held-out predictions clearly above the null model (0)."""
-    best, _, hist = short_run
-    co, oracle = _test_co_bps(best, small_data)
-    assert np.mean(hist["loss"][-10:]) < np.mean(hist["loss"][:10])
+    co, oracle = _test_co_bps(short_run.best, small_data)
+    assert np.mean(short_run.losses[-10:]) < np.mean(short_run.losses[:10])
     assert co > 0.25 * oracle  # measured: 0.39 of the oracle's 0.27 bits/spike
 
 
@@ -250,14 +292,14 @@ def test_training_approaches_oracle(tmp_path):
     model = LangevinFlow(
         len(data.heldin), data.config.n_neurons, data.config.n_bins, key=jax.random.PRNGKey(0)
     )
-    best, _, _ = _fit(
+    res = _fit(
         model,
         data,
         key=jax.random.PRNGKey(1),
         steps=300,
         batch_size=64,
         eval_every=50,
-        kl_warmup=100,
+        kl_warmup_steps=100,
     )
-    co, oracle = _test_co_bps(best, data)
+    co, oracle = _test_co_bps(res.best, data)
     assert co > 0.8 * oracle

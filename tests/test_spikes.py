@@ -2,11 +2,14 @@
 
 import math
 
+import jax
 import numpy as np
 import pytest
 from scipy.stats import poisson
 
 from jaxdyn.analysis import spikes as sp
+from jaxdyn.analysis.bootstrap import bootstrap_interval
+from jaxdyn.analysis.latents import affine_alignment
 
 
 @pytest.fixture
@@ -121,3 +124,34 @@ def test_smoothing_baseline_beats_null(poisson_data):
     co = sp.co_bps(pred, counts[200:], np.array([3, 4]), 30)
     oracle = sp.co_bps(rates[200:], counts[200:], np.array([3, 4]), 30)
     assert 0.5 * oracle < co < oracle
+
+
+def test_affine_alignment_recovers_an_affine_map():
+    rng = np.random.default_rng(5)
+    truth = rng.normal(size=(20, 30, 3))
+    a, b = rng.normal(size=(3, 4)), rng.normal(size=4)
+    latents = truth @ a + b  # an invertible-on-its-range affine image of the truth
+    fit, r2 = affine_alignment(latents, truth)
+    np.testing.assert_allclose(fit, truth, atol=1e-10)
+    assert r2 == pytest.approx(1.0, abs=1e-12)
+    # Independent latents explain nothing beyond chance (4 regressors on 600 points).
+    _, r2_noise = affine_alignment(rng.normal(size=(20, 30, 4)), truth)
+    assert 0.0 <= r2_noise < 0.03
+    with pytest.raises(ValueError, match="leading axes"):
+        affine_alignment(np.zeros((5, 2)), np.zeros((4, 3)))
+
+
+def test_bootstrap_interval_of_a_mean():
+    rng = np.random.default_rng(6)
+    x = rng.normal(2.0, 1.0, size=400)
+    lo, hi = bootstrap_interval(lambda i: x[i].mean(), 400, jax.random.PRNGKey(0), n_boot=2000)
+    # Percentile interval of the mean: centred on the sample mean, half-width 1.96 s/√n.
+    half = 1.96 * x.std(ddof=1) / np.sqrt(400)
+    assert (lo + hi) / 2 == pytest.approx(x.mean(), abs=0.1 * half)
+    assert (hi - lo) / 2 == pytest.approx(half, rel=0.1)
+    lo2, hi2 = bootstrap_interval(
+        lambda i: [x[i].mean(), x[i].max()], 400, jax.random.PRNGKey(0), n_boot=50
+    )
+    assert lo2.shape == (2,) and np.all(lo2 <= hi2)
+    with pytest.raises(ValueError, match="n_boot"):
+        bootstrap_interval(lambda i: 0.0, 10, jax.random.PRNGKey(0), n_boot=5)

@@ -1,5 +1,16 @@
 """Datasets: deterministic generation and an on-disk cache keyed by the generating config."""
 
-from .cache import cache_dir, cached, config_hash
+from .burgers import BurgersDataConfig, burgers_dataset
+from .cache import cache_dir, cache_path, cached
+from .lorenz_spikes import LorenzSpikes, LorenzSpikesConfig, load_lorenz_spikes
 
-__all__ = ["cache_dir", "cached", "config_hash"]
+__all__ = [
+    "BurgersDataConfig",
+    "LorenzSpikes",
+    "LorenzSpikesConfig",
+    "burgers_dataset",
+    "cache_dir",
+    "cache_path",
+    "cached",
+    "load_lorenz_spikes",
+]

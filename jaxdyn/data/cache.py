@@ -1,11 +1,15 @@
-"""Deterministic on-disk dataset cache keyed by a hash of the generating configuration.
+"""Deterministic on-disk dataset cache keyed by the generating configuration's hash.
 
 ``cached(name, config, make)`` returns ``make()``'s dictionary of arrays, computing it
-only if ``<cache>/<name>-<hash>.npz`` does not exist yet. The hash is the SHA-256 of the
-canonical JSON of ``{"name", "config"}`` (sorted keys), so the same configuration (which
-must include the PRNG seed and any version tag of the generator) always maps to the same
-file, and changing any field makes a new one. Files are written to a temporary name and
-renamed into place, so concurrent or interrupted writers never leave a partial file.
+only if ``<cache>/<name>-<config.hash()>.npz`` does not exist yet. ``config`` is a typed,
+frozen :class:`jaxdyn.experiments.Config` (validated fields, the PRNG ``seed`` among
+them), and :meth:`Config.hash` is the one way a configuration is hashed in jaxdyn: the
+same hash names experiment runs and dataset files. The same configuration therefore
+always maps to the same file and changing any field (or the config class) makes a new
+one; a generator whose output changes for the same configuration bumps the version in
+``name``. Files are written atomically (a temporary name renamed into place), so
+concurrent or interrupted writers never leave a partial file; a JSON sidecar records the
+configuration in readable form.
 
 The cache directory is ``$JAXDYN_CACHE`` if set, else ``.cache/jaxdyn`` under the
 repository root.
@@ -13,8 +17,6 @@ repository root.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -22,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core import atomic_write
+from ..core import atomic_write, write_json
+from ..experiments._config import Config
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,29 +36,22 @@ def cache_dir() -> Path:
     return Path(env) if env else _REPO_ROOT / ".cache" / "jaxdyn"
 
 
-def _canonical(x: Any) -> Any:
-    if isinstance(x, Mapping):
-        return {str(k): _canonical(v) for k, v in sorted(x.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(x, list | tuple):
-        return [_canonical(v) for v in x]
-    if isinstance(x, np.ndarray | np.generic):
-        return _canonical(x.tolist())
-    if isinstance(x, float):
-        return repr(x)  # exact round trip: 0.1 and 0.1000000001 hash differently
-    if x is None or isinstance(x, bool | int | str):
-        return x
-    raise TypeError(f"config values must be JSON-like (numbers, strings, lists, dicts), got {x!r}")
-
-
-def config_hash(name: str, config: Mapping[str, Any]) -> str:
-    """SHA-256 (hex, 16 characters) of the canonical JSON of ``name`` and ``config``."""
-    text = json.dumps({"name": name, "config": _canonical(config)}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def cache_path(name: str, config: Config, directory: str | os.PathLike | None = None) -> Path:
+    """Where dataset ``name`` of ``config`` is (or would be) stored."""
+    if not isinstance(name, str) or not name or any(c in name for c in "/\\"):
+        raise ValueError(f"name must be a non-empty file-name stem, got {name!r}")
+    if not isinstance(config, Config):
+        raise TypeError(
+            "config must be a jaxdyn.experiments.Config (its hash() names the file), "
+            f"got {type(config).__name__}"
+        )
+    root = Path(directory) if directory is not None else cache_dir()
+    return root / f"{name}-{config.hash()}.npz"
 
 
 def cached(
     name: str,
-    config: Mapping[str, Any],
+    config: Config,
     make: Callable[[], Mapping[str, Any]],
     *,
     directory: str | os.PathLike | None = None,
@@ -65,16 +61,17 @@ def cached(
     ``make`` returns a mapping of array-likes; the result is always read back as NumPy
     arrays, so a cache hit and a miss return identical values.
     """
-    if not name or any(c in name for c in "/\\"):
-        raise ValueError(f"name must be a non-empty file-name stem, got {name!r}")
-    root = Path(directory) if directory is not None else cache_dir()
-    path = root / f"{name}-{config_hash(name, config)}.npz"
+    path = cache_path(name, config, directory)
     if not path.exists():
         arrays = {k: np.asarray(v) for k, v in make().items()}
-        root.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda f: np.savez(f, **arrays))
-        (root / f"{path.stem}.json").write_text(
-            json.dumps({"name": name, "config": _canonical(config)}, indent=1)
+        write_json(
+            path.with_suffix(".json"),
+            {"name": name, "class": type(config).__qualname__, "config": config.to_dict()},
         )
     with np.load(path) as f:
         return {k: f[k] for k in f.files}
+
+
+__all__ = ["cache_dir", "cache_path", "cached"]

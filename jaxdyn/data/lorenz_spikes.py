@@ -20,7 +20,8 @@ and every neuron in the forward window.
 
 Generation is deterministic given the config (its ``seed`` makes the key) and cached on
 disk as ``npz`` by :func:`jaxdyn.data.cache.cached` (``$JAXDYN_CACHE``, default
-``<repo>/.cache/jaxdyn``), keyed by a hash of the config, so reruns regenerate nothing.
+``<repo>/.cache/jaxdyn``), keyed by the config's :meth:`~jaxdyn.experiments.Config.hash`,
+so reruns regenerate nothing.
 """
 
 from __future__ import annotations
@@ -32,55 +33,44 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core import simulate
+from ..experiments._config import Config, param
 from ..systems.lorenz import Lorenz
-from .cache import cached, config_hash
+from .cache import cached
 
+#: bumped whenever the generator's output changes for the same configuration
 _VERSION = 1
 
 
 @dataclasses.dataclass(frozen=True)
-class LorenzSpikesConfig:
-    """Parameters of the synthetic data set (all validated in ``__post_init__``)."""
+class LorenzSpikesConfig(Config):
+    """Parameters of the synthetic data set (validated on construction; ``seed`` makes
+    the PRNG key)."""
 
-    n_trials: int = 300
-    n_bins: int = 50
-    n_fwd: int = 10
-    n_neurons: int = 30
-    n_heldout: int = 8
-    bin_ms: float = 20.0
-    dt_lorenz: float = 0.02  # Lorenz time units per bin
-    burn_in: float = 5.0
-    base_rate_hz: float = 15.0
-    gain: float = 0.6
-    frac_valid: float = 0.2
-    frac_test: float = 0.2
-    seed: int = 0
+    n_trials: int = param(300, "trials", low=10)
+    n_bins: int = param(50, "bins per trial", low=4)
+    n_fwd: int = param(10, "forward-prediction bins at the end of each trial", low=1)
+    n_neurons: int = param(30, "neurons", low=2)
+    n_heldout: int = param(8, "held-out neurons (the last ones)", low=1)
+    bin_ms: float = param(20.0, "bin width in ms", low=1e-3)
+    dt_lorenz: float = param(0.02, "Lorenz time units per bin", low=1e-6)
+    burn_in: float = param(5.0, "Lorenz time before the first bin", low=0.0)
+    base_rate_hz: float = param(15.0, "typical baseline firing rate, Hz", low=1e-3)
+    gain: float = param(0.6, "gain of the latent state in the log-rate", low=1e-6)
+    frac_valid: float = param(0.2, "fraction of trials in the validation split", low=1e-3)
+    frac_test: float = param(0.2, "fraction of trials in the test split", low=1e-3)
 
     def __post_init__(self):
-        ints = {"n_trials": 10, "n_bins": 4, "n_neurons": 2, "n_heldout": 1, "n_fwd": 1}
-        for name, lo in ints.items():
-            v = getattr(self, name)
-            if not isinstance(v, int | np.integer) or v < lo:
-                raise ValueError(f"LorenzSpikesConfig.{name} must be an integer >= {lo}, got {v}")
+        super().__post_init__()
         if self.n_heldout >= self.n_neurons:
             raise ValueError(
                 f"n_heldout must be < n_neurons={self.n_neurons}, got {self.n_heldout}"
             )
         if self.n_fwd >= self.n_bins:
             raise ValueError(f"n_fwd must be < n_bins={self.n_bins}, got {self.n_fwd}")
-        for name in ("bin_ms", "dt_lorenz", "base_rate_hz", "gain"):
-            if not getattr(self, name) > 0:
-                raise ValueError(
-                    f"LorenzSpikesConfig.{name} must be > 0, got {getattr(self, name)}"
-                )
-        if self.burn_in < 0:
-            raise ValueError(f"burn_in must be >= 0, got {self.burn_in}")
-        if not (
-            0 < self.frac_valid and 0 < self.frac_test and self.frac_valid + self.frac_test < 0.9
-        ):
+        if not self.frac_valid + self.frac_test < 0.9:
             raise ValueError(
-                "frac_valid and frac_test must be > 0 with a sum below 0.9, got "
-                f"{self.frac_valid} and {self.frac_test}"
+                "frac_valid + frac_test must be below 0.9, got "
+                f"{self.frac_valid} + {self.frac_test}"
             )
 
     @property
@@ -90,10 +80,6 @@ class LorenzSpikesConfig:
     @property
     def n_heldin(self) -> int:
         return self.n_neurons - self.n_heldout
-
-    def hash(self) -> str:
-        """The cache key: a hash of every field and the generator version."""
-        return config_hash("lorenz_spikes", {"version": _VERSION, **dataclasses.asdict(self)})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,12 +172,12 @@ def load_lorenz_spikes(
 
     Args:
         config: a :class:`LorenzSpikesConfig`; keyword ``overrides`` replace its fields.
-        cache: read/write ``lorenz_spikes-<hash>.npz`` in :func:`jaxdyn.data.cache.cache_dir`.
+        cache: read/write ``lorenz_spikes-v1-<hash>.npz`` in
+            :func:`jaxdyn.data.cache.cache_dir`.
     """
-    cfg = dataclasses.replace(config or LorenzSpikesConfig(), **overrides)
+    cfg = (config or LorenzSpikesConfig()).replace(**overrides)
     if cache:
-        key = {"version": _VERSION, **dataclasses.asdict(cfg)}
-        arrays = cached("lorenz_spikes", key, lambda: _generate(cfg))
+        arrays = cached(f"lorenz_spikes-v{_VERSION}", cfg, lambda: _generate(cfg))
     else:
         arrays = _generate(cfg)
     return LorenzSpikes(config=cfg, **arrays)

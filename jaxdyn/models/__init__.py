@@ -1,11 +1,18 @@
-"""Neural models: Fourier neural operators, Jacobian regularisers, LangevinFlow, LFADS."""
+"""Neural models (Fourier neural operators, Jacobian regularisers, LangevinFlow, LFADS) and
+the one training loop, :func:`train`."""
 
 from .fno import FNO1d, FNOStep, SpectralConv1d
-from .jacobian import hutchinson_frobenius, hutchinson_row_norms, jaws_penalty, jaws_weights
+from .jacobian import (
+    hutchinson_frobenius,
+    hutchinson_row_norms,
+    jaws_penalty,
+    jaws_weights,
+    unrolled_loss,
+)
 from .langevin_flow import LangevinFlow
 from .lfads import LFADS
 from .potentials import CoupledOscillatorPotential
-from .training import TrainResult, step_memory, train
+from .training import Hook, Series, TrainResult, step_memory, train
 
 __all__ = [
     "CoupledOscillatorPotential",
@@ -13,6 +20,8 @@ __all__ = [
     "LangevinFlow",
     "FNO1d",
     "FNOStep",
+    "Hook",
+    "Series",
     "SpectralConv1d",
     "TrainResult",
     "hutchinson_frobenius",
@@ -21,4 +30,5 @@ __all__ = [
     "jaws_weights",
     "step_memory",
     "train",
+    "unrolled_loss",
 ]

@@ -132,3 +132,61 @@ def jaws_penalty(
     rho = jnp.mean(jv**2, axis=0)
     logvar = logvars[0]
     return means[0], logvar, jnp.mean(jaws_weights(logvar) * rho)
+
+
+# ---------------------------------------------------------------- losses of step maps
+
+LossKind = Literal["mse", "global", "jaws"]
+
+
+def _mse_step(model, u, y, key, lam):
+    pred = model(u)
+    loss = jnp.mean((pred - y) ** 2)
+    if lam > 0:
+        loss = loss + lam * jnp.mean(hutchinson_row_norms(model, u, key))
+    return loss, pred
+
+
+def _jaws_step(model, u, y, key, lam):
+    mean, logvar, pen = jaws_penalty(model.mean_and_logvar, u, key)
+    return gaussian_nll(y, mean, logvar) + lam * pen, mean
+
+
+def unrolled_loss(kind: LossKind, lam: float, k: int) -> Callable:
+    """Loss ``loss(model, batch, key)`` of a step map on windows ``batch`` (B, k + 1, N).
+
+    From u_0 = window[0] the model is unrolled k steps on its own predictions,
+    u_{j+1} = F(u_j), and the per-step losses against window[j + 1] are averaged over
+    steps and windows:
+
+    * ``"mse"``: mean (u_{j+1} - window[j+1])² (λ unused);
+    * ``"global"``: the MSE + λ ||∂F/∂u(u_j)||_F² / N (Hutchinson, one Rademacher probe);
+    * ``"jaws"``: the MSE-scaled heteroscedastic NLL + λ (1/N) Σ_x w(x) ρ(x)
+      (:func:`jaws_penalty`; the model needs ``mean_and_logvar``).
+
+    Each window and each unrolled step gets its own probe key, split from ``key``.
+    """
+    if kind not in ("mse", "global", "jaws"):
+        raise ValueError(f"kind must be 'mse', 'global' or 'jaws', got {kind!r}")
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f"k (unrolled steps) must be an integer >= 1, got {k!r}")
+    if not lam >= 0:
+        raise ValueError(f"lam must be >= 0, got {lam}")
+    step = _jaws_step if kind == "jaws" else _mse_step
+    lam_eff = 0.0 if kind == "mse" else lam
+
+    def one(model, window, key):
+        def body(u, inp):
+            y, kk = inp
+            loss, pred = step(model, u, y, kk, lam_eff)
+            return pred, loss
+
+        keys = jax.random.split(key, k)
+        _, losses = jax.lax.scan(body, window[0], (window[1:], keys))
+        return jnp.mean(losses)
+
+    def loss(model, batch, key):
+        keys = jax.random.split(key, batch.shape[0])
+        return jnp.mean(jax.vmap(one, in_axes=(None, 0, 0))(model, batch, keys))
+
+    return loss

@@ -25,16 +25,17 @@ Standard choices where the abstract leaves one open (documented in docs/langevin
 sampled from the prior, not inferred, so a learned σ would only be pushed to zero by the
 likelihood), and the decoder sees positions only.
 
-This module also holds the training loop shared with the LFADS baseline
-(:func:`train`, with checkpoint/resume and a progress bar), prediction and evaluation.
+This module also holds the ELBO objective shared with the LFADS baseline
+(:func:`elbo_training`: the loss, batches with coordinated dropout, KL annealing, AdamW
+and validation by co-bps, as arguments of the one training loop
+:func:`jaxdyn.models.train`), prediction and evaluation.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import math
-from pathlib import Path
+from collections.abc import Callable
 
 import diffrax as dfx
 import equinox as eqx
@@ -43,11 +44,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
-from tqdm.auto import tqdm
 
 from ..analysis import spikes as metrics
 from ..core import simulate
-from ..core import atomic_write
 from ..systems.langevin import UnderdampedLangevin
 from .lfads import GRUEncoder, gaussian_kl, sample_posterior
 from .potentials import CoupledOscillatorPotential
@@ -210,58 +209,40 @@ def elbo_loss(model, x, counts, mask, key, beta) -> Array:
     return -(ll - beta * jnp.sum(kl)) / jnp.sum(mask)
 
 
-class TrainState(eqx.Module):
-    model: eqx.Module
-    opt_state: optax.OptState
-    best: eqx.Module
-    best_score: Array
-    step: Array
-
-
+# The two factories below are cached: equal settings give the same objects, so the shared
+# loop's compiled step (cached on loss, optimiser and schedules) is reused by a repeated or
+# resumed run instead of being compiled again.
 @functools.lru_cache(maxsize=16)
-def _optimizer(lr: float, steps: int, weight_decay: float):
-    # Cached so that equal settings give the same (hashable) object and the jitted step
-    # below, which takes it as a static argument, compiles once per shape.
+def elbo_optimizer(lr: float, steps: int, weight_decay: float = 1e-4):
+    """AdamW with linear warm-up (the first 5 % of the steps) and cosine decay to lr/10,
+    after clipping the gradient's global norm at 1."""
     sched = optax.warmup_cosine_decay_schedule(0.0, lr, max(1, steps // 20), steps, lr / 10)
     return optax.chain(
         optax.clip_by_global_norm(1.0), optax.adamw(sched, weight_decay=weight_decay)
     )
 
 
-@eqx.filter_jit
-def _train_step(
-    model, opt_state, step, key, spikes, opt, heldin, n_obs, cd_rate, batch_size, kl_warmup
-):
-    dtype = spikes.dtype
-    k = jax.random.fold_in(key, step)
-    k_idx, k_cd, k_loss = jax.random.split(k, 3)
+@functools.lru_cache(maxsize=16)
+def kl_warmup(steps: int) -> Callable[[Array], Array]:
+    """The KL weight β at step i: i / steps, capped at 1 (linear annealing from 0)."""
+    return lambda i: jnp.minimum(1.0, i / max(steps, 1))
+
+
+@functools.partial(jax.jit, static_argnames=("batch_size", "heldin", "n_obs", "cd_rate"))
+def _elbo_batch(key, spikes, *, batch_size: int, heldin: tuple, n_obs: int, cd_rate: float):
+    k_idx, k_cd = jax.random.split(key)
     idx = jax.random.choice(k_idx, spikes.shape[0], (batch_size,), replace=False)
     counts = spikes[idx]
     x, mask = make_batch(counts, np.asarray(heldin), n_obs, k_cd, cd_rate)
-    beta = jnp.minimum(1.0, step / max(kl_warmup, 1)).astype(dtype)
-    loss, grads = eqx.filter_value_and_grad(elbo_loss)(model, x, counts, mask, k_loss, beta)
-    updates, opt_state = opt.update(grads, opt_state, eqx.filter(model, eqx.is_inexact_array))
-    return eqx.apply_updates(model, updates), opt_state, loss
+    return x, counts, mask
 
 
-def save_checkpoint(path: Path, state: TrainState, history: dict) -> None:
-    """Atomically write the state (equinox leaf serialisation) and history (JSON sidecar)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda f: eqx.tree_serialise_leaves(f, state))
-    atomic_write(path.with_suffix(".json"), lambda f: f.write(json.dumps(history)), mode="w")
+def _elbo_step_loss(model, batch, key, *, beta):
+    x, counts, mask = batch
+    return elbo_loss(model, x, counts, mask, key, beta.astype(counts.dtype))
 
 
-def load_checkpoint(path: Path, like: TrainState) -> tuple[TrainState, dict]:
-    path = Path(path)
-    state = eqx.tree_deserialise_leaves(path, like)
-    hist_path = path.with_suffix(".json")
-    history = json.loads(hist_path.read_text()) if hist_path.exists() else {}
-    return state, history
-
-
-def train(
-    model,
+def elbo_training(
     train_spikes,
     valid_spikes,
     heldin,
@@ -274,91 +255,55 @@ def train(
     lr: float = 5e-3,
     weight_decay: float = 1e-4,
     cd_rate: float = 0.3,
-    kl_warmup: int = 200,
+    kl_warmup_steps: int = 200,
     eval_every: int = 50,
-    checkpoint: str | Path | None = None,
-    checkpoint_every: int = 100,
-    progress: bool = True,
-    desc: str = "train",
-    stop_at: int | None = None,
-):
-    """Fit ``model`` (LangevinFlow or LFADS) to spikes by maximising the ELBO with AdamW.
+    dtype=None,
+) -> dict:
+    """The arguments of :func:`jaxdyn.models.train` that fit LangevinFlow or LFADS by the ELBO.
 
-    Deterministic under ``key``: step s uses ``fold_in(key, s)`` for its batch, dropout and
-    samples, so a run resumed from ``checkpoint`` (written every ``checkpoint_every``
-    steps and at the end) reproduces an uninterrupted one exactly. Every ``eval_every``
-    steps the validation co-bps (posterior mean) is computed and the best model kept.
-    ``stop_at`` ends this call early (after a checkpoint) at that step, to split a run
-    across jobs; calling again with the same arguments resumes it.
-
-    Returns ``(best_model, final_model, history)`` with history lists ``step``, ``loss``,
-    ``eval_step``, ``valid_co_bps``.
+    Returns ``{"loss_fn", "batch_fn", "optimizer", "steps", "key", "schedules",
+    "validate", "validate_every"}``: pass them with the model,
+    ``train(model=model, **elbo_training(...))`` or ``ctx.train(name, model=model, ...)``.
+    Each step draws ``batch_size`` training trials without replacement and a coordinated
+    dropout mask from the batch key (:func:`make_batch`), posterior and SDE noise samples
+    from the loss key; the KL weight β follows :func:`kl_warmup`; the optimiser is
+    :func:`elbo_optimizer`. Every ``eval_every`` steps (and at the end) the validation
+    co-bps of the posterior mean is computed and the best model kept.
     """
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be >= 1, got {steps}, {batch_size}")
     if not 0 <= cd_rate < 1:
         raise ValueError(f"cd_rate must lie in [0, 1), got {cd_rate}")
-    dtype = _dtype(model)
-    # Strong-typed leaves: a weak-typed parameter would turn strong after the first update
-    # and make the jitted step compile twice.
-    model = jax.tree_util.tree_map(
-        lambda x: jnp.asarray(x, x.dtype) if eqx.is_inexact_array(x) else x, model
-    )
-    train_spikes = jnp.asarray(train_spikes, dtype)
+    dtype = dtype or jnp.result_type(float)
+    spikes = jnp.asarray(train_spikes, dtype)
+    valid_spikes = np.asarray(valid_spikes)
     heldin_t = tuple(int(i) for i in np.asarray(heldin))
-    heldin = np.asarray(heldin)
-    n_train = train_spikes.shape[0]
-    batch_size = min(batch_size, n_train)
-    opt = _optimizer(float(lr), int(steps), float(weight_decay))
-    params = eqx.filter(model, eqx.is_inexact_array)
-    state = TrainState(model, opt.init(params), model, jnp.asarray(-jnp.inf, dtype), jnp.asarray(0))
-    history = {"step": [], "loss": [], "eval_step": [], "valid_co_bps": []}
-    if checkpoint is not None and Path(checkpoint).exists():
-        state, history = load_checkpoint(checkpoint, state)
+    heldout = np.asarray(heldout)
+    x_valid = valid_spikes[:, :n_obs][..., np.asarray(heldin_t)]
+    batch_kw = dict(
+        batch_size=min(batch_size, spikes.shape[0]),
+        heldin=heldin_t,
+        n_obs=int(n_obs),
+        cd_rate=float(cd_rate),
+    )
 
-    model, opt_state = state.model, state.opt_state
-    best, best_score = state.best, float(state.best_score)
-    start = int(state.step)
-    bar = tqdm(range(start, steps), desc=desc, disable=not progress, initial=start, total=steps)
-    loss = float("nan")
-    for s in bar:
-        model, opt_state, loss_arr = _train_step(
-            model,
-            opt_state,
-            jnp.asarray(s),
-            key,
-            train_spikes,
-            opt,
-            heldin_t,
-            n_obs,
-            float(cd_rate),
-            batch_size,
-            int(kl_warmup),
-        )
-        loss = float(loss_arr)
-        if not math.isfinite(loss):
-            raise FloatingPointError(f"{desc}: non-finite loss at step {s}")
-        history["step"].append(s)
-        history["loss"].append(loss)
-        done = s + 1
-        if done % eval_every == 0 or done == steps:
-            rates = predict_rates(model, valid_spikes[:, :n_obs][..., heldin], key)
-            score = metrics.co_bps(rates, valid_spikes, heldout, n_obs)
-            history["eval_step"].append(done)
-            history["valid_co_bps"].append(score)
-            if score > best_score:
-                best, best_score = model, score
-            bar.set_postfix(loss=f"{loss:.4f}", co_bps=f"{score:.3f}", best=f"{best_score:.3f}")
-        stop = stop_at is not None and done >= stop_at
-        if checkpoint is not None and (done % checkpoint_every == 0 or done == steps or stop):
-            state = TrainState(
-                model, opt_state, best, jnp.asarray(best_score, dtype), jnp.asarray(done)
-            )
-            save_checkpoint(Path(checkpoint), state, history)
-        if stop:
-            break
-    bar.close()
-    return best, model, history
+    def batch_fn(k):
+        return _elbo_batch(k, spikes, **batch_kw)
+
+    def validate(model) -> float:
+        rates = predict_rates(model, x_valid, key)
+        return metrics.co_bps(rates, valid_spikes, heldout, n_obs)
+
+    return {
+        "loss_fn": _elbo_step_loss,
+        "batch_fn": batch_fn,
+        "optimizer": elbo_optimizer(float(lr), int(steps), float(weight_decay)),
+        "steps": int(steps),
+        "key": key,
+        "schedules": {"beta": kl_warmup(int(kl_warmup_steps))},
+        "validate": validate,
+        "validate_every": int(eval_every),
+    }
 
 
 # --- prediction and evaluation ------------------------------------------------------------
