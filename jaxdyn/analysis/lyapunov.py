@@ -85,9 +85,11 @@ class _TangentFlow(AbstractODE):
     unravel: Any = eqx.field(static=True)
     k: int = eqx.field(static=True)
 
-    def drift(self, t, state, args=None):
+    def drift(self, s, state, args=None):
+        # time is local to the interval, s in [0, interval]; args = (interval start, args)
+        t_start, user_args = args
         x, Q = state
-        return _push(_field(self.system, self.unravel), t, x, Q, None, args)
+        return _push(_field(self.system, self.unravel), t_start + s, x, Q, None, user_args)
 
     def initial_state(self, key=None):
         x, _, _ = _flat_field(self.system, self.system.initial_state(None))
@@ -109,7 +111,9 @@ class _FlowQR(AbstractMap):
     def step(self, t, state, key, args=None):
         x, Q, logs = state
         opts = dict(self.options)
-        traj = simulate(self.tangent, t + self.interval, t0=t, y0=(x, Q), args=args, **opts)
+        # Concrete local times [0, interval]: a traced t0 would make the solver's step count
+        # and placement depend on how t0 + interval rounds inside the trace.
+        traj = simulate(self.tangent, self.interval, y0=(x, Q), args=(t, args), **opts)
         x1, Q1 = (leaf[-1] for leaf in traj.ys)
         q, lg = _qr_log(Q1)
         return x1, q, logs + lg

@@ -39,17 +39,17 @@ class KoopmanConfig(Config):
 
 PRESETS = {
     "tiny": KoopmanConfig(
-        gauss_sizes=(5, 10),
-        gauss_nodes=60,
-        pseudo_grid=9,
-        quad_size=6,
-        quad_nodes=(4, 8, 16),
-        quad_reference=100,
+        gauss_sizes=(4, 6),
+        gauss_nodes=40,
+        pseudo_grid=7,
+        quad_size=4,
+        quad_nodes=(4, 8),
+        quad_reference=60,
         mc_seeds=2,
-        pend_dicts=(1, 2),
-        pend_grids=(8, 10),
-        duffing_n=100,
-        duffing_centres=10,
+        pend_dicts=(1,),
+        pend_grids=(8,),
+        duffing_n=60,
+        duffing_centres=6,
     ),
     "quick": KoopmanConfig(pseudo_grid=25, pend_grids=(16, 24, 32), duffing_n=2000),
     "full": KoopmanConfig(
