@@ -7,6 +7,7 @@ tests of ``tests/test_contract.py``.
 """
 
 from ._registry import get, info, kind_of, names, register
+from .active_drop import ActiveDrop
 from .boltzmann import Boltzmann2D
 from .boltzmann_ap import BoltzmannMixtureAP, BoltzmannMixtureAsymptotic
 from .boltzmann_mixture import BoltzmannMixture
@@ -59,6 +60,7 @@ for _cls in (
     ReactionNetwork,
     Schlogl,
     Burgers,
+    ActiveDrop,
     CellBulkRadial,
     CellBulkODE,
     DelayedActionOscillator,
@@ -96,6 +98,7 @@ __all__ = [
     "AbstractObjective",
     "AbstractSync1D",
     "Burgers",
+    "ActiveDrop",
     "CellBulkRadial",
     "CellBulkODE",
     "DelayedActionOscillator",

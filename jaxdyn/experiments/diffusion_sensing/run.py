@@ -212,7 +212,9 @@ def validation(cfg: DiffusionSensingConfig, ctx: Run) -> dict:
             radii = [r for r in radii if r > 10 * eps]
             if not radii:
                 continue
-            r_ode = max(radii)
+            # the highest-density Hopf point (it exists for every D here), so that each
+            # D compares the same point
+            r_ode = min(radii)
             dns = CellBulkRadial(R=1.3 * r_ode, D=D, eps=eps, n=cfg.val_cells)
             prob_r = cont.from_system(dns, "R")
             e = cont.equilibrium(prob_r, dns.initial_state(), 1.3 * r_ode)
@@ -254,13 +256,19 @@ def direct_simulation(cfg: DiffusionSensingConfig, val: dict) -> dict:
     t1 = cfg.dns_t1
     ts = np.linspace(0.0, t1, int(4 * t1) + 1)
     base = CellBulkRadial(R=r_c, D=D, eps=eps, n=cfg.val_cells)
+    problem = cont.from_system(base, "R")
 
     @jax.jit
     def run(radius):
+        # from the steady state (Newton) plus a small kick: the oscillation grows on the
+        # unstable side and decays on the stable one
+        y0 = cont.equilibrium(problem, base.initial_state(), radius).y
+        y0 = y0.at[-2].add(1e-3)
         s = eqx.tree_at(lambda s: s.R, base, radius)
         tr = simulate(
             s,
             t1,
+            y0=y0,
             ts=ts,
             solver=diffrax.Kvaerno5(),
             rtol=1e-6,
@@ -278,10 +286,11 @@ def direct_simulation(cfg: DiffusionSensingConfig, val: dict) -> dict:
     series = np.stack(series)
     tail = ts >= 0.75 * t1
     amp = oscillation_amplitude(series[:, tail], axis=1)
-    osc = amp > 1e-3
-    fit = {"mu_onset": np.nan}
+    osc = amp > 2e-3
+    onset = np.nan
     if osc.sum() >= 2:
-        fit = fit_hopf_amplitude(radii[osc], amp[osc])
+        # oscillations live on the small-R (high-density) side: fit in μ = -R
+        onset = -fit_hopf_amplitude(-radii[osc], amp[osc])["mu_onset"]
     return {
         "D": D,
         "eps": eps,
@@ -290,7 +299,7 @@ def direct_simulation(cfg: DiffusionSensingConfig, val: dict) -> dict:
         "ts": ts,
         "u1": series,
         "amp": amp,
-        "R_onset_sim": float(fit["mu_onset"]),
+        "R_onset_sim": float(onset),
         "status": status,
     }
 
