@@ -87,6 +87,33 @@ def test_lorenz_spectrum_matches_the_literature_and_its_sum_is_the_divergence():
     np.testing.assert_allclose(lam.sum(), -(10 + 1 + 8 / 3), rtol=1e-5)
 
 
+def test_same_algorithm_in_numpy_gives_the_same_numbers():
+    # RK4 (dt = 0.01) of the tangent system, QR every 0.1, generic frame: to round-off.
+    # (Guards the step placement: each interval must take exactly 10 steps.)
+    from jaxdyn.analysis.lyapunov import generic_frame
+
+    s, rho = 10.0, 28.0
+
+    def f(y, Q):
+        x, yy, z = y
+        J = np.array([[-s, s, 0], [rho - z, -1, -x], [yy, x, -8 / 3]])
+        return np.array([s * (yy - x), x * (rho - z) - yy, x * yy - 8 / 3 * z]), J @ Q
+
+    y, Q, logs, h = np.array([1.0, 1.0, 20.0]), np.asarray(generic_frame(3, 3)), np.zeros(3), 0.01
+    for _ in range(8):
+        for _ in range(10):
+            k1 = f(y, Q)
+            k2 = f(y + h / 2 * k1[0], Q + h / 2 * k1[1])
+            k3 = f(y + h / 2 * k2[0], Q + h / 2 * k2[1])
+            k4 = f(y + h * k3[0], Q + h * k3[1])
+            y = y + h / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
+            Q = Q + h / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
+        Q, R = np.linalg.qr(Q)
+        logs += np.log(np.abs(np.diag(R)))
+    lam = lyapunov_spectrum(Lorenz(), 0.8, y0=jnp.array([1.0, 1.0, 20.0]), t_renorm=0.1, **FIXED)
+    np.testing.assert_allclose(np.asarray(lam), logs / 0.8, rtol=0, atol=1e-11)
+
+
 @pytest.mark.slow
 def test_sum_equals_mean_divergence_and_one_exponent_is_zero_on_a_limit_cycle():
     s = VanDerPol(jnp.asarray(1.5))
