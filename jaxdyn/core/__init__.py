@@ -44,6 +44,8 @@ from ._trajectory import (
 from .integrators import (
     ETDRK4,
     ClassicRK4,
+    Event,
+    EventRecord,
     Gillespie,
     Problem,
     TauLeaping,
@@ -68,6 +70,8 @@ __all__ = [
     "AbstractTransform",
     "ChunkStore",
     "ClassicRK4",
+    "Event",
+    "EventRecord",
     "FitResult",
     "Gillespie",
     "Grid",

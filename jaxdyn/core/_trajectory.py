@@ -30,12 +30,15 @@ class Trajectory(eqx.Module):
         status: 0 ok, 1 step budget exhausted, 2 non-finite values, 3 other failure
             (see ``STATUS_NAMES``).
         num_steps: steps taken (accepted steps of an adaptive solve).
+        events: the event times of a solve with ``events=`` (a
+            :class:`~jaxdyn.EventRecord`), else None.
     """
 
     ts: Float[Array, " T"]
     ys: PyTree[Array]
     status: Int[Array, ""]
     num_steps: Int[Array, ""]
+    events: PyTree[Array] = None
 
     @property
     def ok(self) -> Array:

@@ -25,6 +25,7 @@ from ._batched import BATCH_MODES, batching, batching_mode, max_member_rms
 from ._delay import ClassicRK4, hermite, integrate_delay
 from ._diffrax import integrate_diffrax
 from ._etdrk4 import ETDRK4, etdrk4_coefficients, integrate_semilinear
+from ._events import Event, EventRecord, integrate_events
 from ._fixed import INCREMENTS, draw_increments, fixed_step_solve
 from ._map import integrate_map, step_grid
 from ._problem import Problem, check_options, integrator_for, register_integrator
@@ -40,6 +41,8 @@ register_integrator(AbstractJumpProcess, integrate_jumps)
 __all__ = [
     "BATCH_MODES",
     "ETDRK4",
+    "Event",
+    "EventRecord",
     "INCREMENTS",
     "REPLAY_MAX_STEPS",
     "batching",
@@ -57,6 +60,7 @@ __all__ = [
     "hermite",
     "integrate_delay",
     "integrate_diffrax",
+    "integrate_events",
     "integrate_jumps",
     "integrate_map",
     "integrate_semilinear",

@@ -34,6 +34,7 @@ from .._trajectory import (
 )
 from ._batched import batched_or_single, batching_mode, max_member_rms
 from ._erk import adaptive_solve, is_unrollable
+from ._events import integrate_events
 from ._fixed import INCREMENTS, fixed_step_solve
 from ._problem import Problem
 from ._replay import replay_solve
@@ -92,6 +93,7 @@ def integrate_diffrax(
     max_steps: int | None = None,
     adjoint: dfx.AbstractAdjoint | str | None = None,
     increments: str = "gaussian",
+    events=None,
 ) -> Trajectory:
     """Integrate an ODE or SDE (or a semi-linear system with a diffrax solver).
 
@@ -113,6 +115,8 @@ def integrate_diffrax(
         increments: Brownian increments of a fixed-step SDE: ``"gaussian"`` (exact),
             ``"rademacher"`` or ``"three_point"`` (cheaper, weak-order preserving, no
             pathwise meaning; see :mod:`jaxdyn.core.integrators._fixed`).
+        events: a :class:`~jaxdyn.Event` (condition, reset): non-terminating events
+            with state resets, solved by :mod:`._events`.
 
     Default solvers: Tsit5 (ODE), Euler (fixed-step SDE, Itô) or Heun (adaptive SDE,
     Stratonovich); a semi-linear system reaches this integrator only when given a diffrax
@@ -121,6 +125,9 @@ def integrate_diffrax(
     diffrax's PID controller; results agree with ``diffeqsolve`` to round-off); with
     ``throw=True``, an implicit or IMEX solver, or a diffrax adjoint, ``diffeqsolve`` runs.
     """
+    if events is not None:
+        return integrate_events(system, p, events, adaptive=adaptive, rtol=rtol, atol=atol,
+                                max_steps=max_steps, adjoint=adjoint)  # fmt: skip
     stochastic = isinstance(system, AbstractSDE)
     if adaptive is None:
         adaptive = not stochastic
