@@ -330,8 +330,10 @@ BAD_INPUTS = [
     ("FSP box too large", lambda: FSP(Brusselator(), (10**4, 10**4)), "max_counts"),
     ("FSP stationary box too small", lambda: FSP(BirthDeath(), 12).stationary(), "max_counts"),
     (
-        "FSP transient box too small",
-        lambda: FSP(BirthDeath(), 12).transient(np.array([0.0, 3.0])),
+        "FSP transient box too small",  # the shapes and options of the FSP test: no recompile
+        lambda: FSP(BirthDeath(k1=40.0, k2=1.5, phi0=(10.0,)), 45).transient(
+            np.array([0.0, 0.3, 1.0, 4.0]), tol=1e-9, rtol=1e-10, atol=1e-13
+        ),
         "max_counts",
     ),
     ("FSP tolerance", lambda: FSP(BirthDeath(), 40).stationary(tol=2.0), "tol"),

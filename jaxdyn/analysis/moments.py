@@ -553,7 +553,8 @@ def long_time(
     that point is ``physical`` and ``stable``, the solver ``status``, the relative
     peak-to-peak ``amplitude`` of the means over the last ``window`` of the run (a
     sustained oscillation keeps it large) and the ``distance`` (relative) from the end
-    state to the fixed point.
+    state to the fixed point, and how often the first mean ``crossings`` its window
+    average (an oscillation crosses it many times, a drift at most once or twice).
     """
     n = eqs.n
     ts = jnp.linspace(t1 * (1.0 - window), t1, n_window)
@@ -562,6 +563,8 @@ def long_time(
     end = traj.ys[-1]
     fixed, ok = newton_steady_state(eqs, end)
     amplitude = jnp.max(jnp.ptp(means, axis=0) / (jnp.abs(jnp.mean(means, axis=0)) + 1.0))
+    centred = means[:, 0] - jnp.mean(means[:, 0])
+    crossings = jnp.sum(jnp.sign(centred[1:]) * jnp.sign(centred[:-1]) < 0)
     return {
         "end": end,
         "fixed": fixed,
@@ -570,6 +573,7 @@ def long_time(
         "stable": stable(eqs, fixed),
         "status": traj.status,
         "amplitude": amplitude,
+        "crossings": crossings,
         "distance": jnp.max(jnp.abs(end - fixed) / (jnp.abs(fixed) + 1.0)),
     }
 
@@ -584,9 +588,10 @@ def classify(
     """The behaviour of moment equations from several initial conditions.
 
     ``summary`` is :func:`long_time` vmapped over initial conditions (leading axis).
-    Per initial condition: *diverged* (the solve failed or blew up), *oscillating* (the
-    means still swing by more than ``osc_tol`` (relative) at the end and no stable fixed
-    point is nearby), or converged to its Newton fixed point. Overall, in this order:
+    Per initial condition: *diverged* (the solve failed, blew up or still drifts at the
+    end), *oscillating* (the means still swing by more than ``osc_tol`` (relative) at the
+    end, crossing their average at least 4 times, and no stable fixed point is nearby),
+    or converged to its Newton fixed point. Overall, in this order:
 
     * ``"diverged"``: some initial condition diverged;
     * ``"unphysical"``: a fixed point reached has a negative mean or a covariance that is
@@ -602,7 +607,9 @@ def classify(
     finite = np.all(np.isfinite(s["end"]), axis=-1)
     diverged = (s["status"] != 0) | ~finite
     settled = s["newton_ok"] & s["stable"]
-    oscillating = ~diverged & (s["amplitude"] >= osc_tol) & ~settled
+    swinging = ~diverged & (s["amplitude"] >= osc_tol) & ~settled
+    oscillating = swinging & (s["crossings"] >= 4)
+    diverged = diverged | (swinging & ~oscillating)  # still drifting at t1: no steady state
     converged = ~diverged & ~oscillating & s["newton_ok"] & (s["distance"] < 1e-2)
     points: list[np.ndarray] = []
     phys: list[bool] = []
