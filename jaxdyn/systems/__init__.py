@@ -25,6 +25,21 @@ from .duffing import Duffing
 from .gauss_map import GaussMap
 from .heat2d import Heat2D
 from .langevin import Harmonic, UnderdampedLangevin
+from .objectives import LessardCounterexample, conditioned_quadratic
+from .optimizer_flows import (
+    GradientFlow,
+    HeavyBallFlow,
+    NesterovFlow,
+    NesterovSCFlow,
+    SlowFastMomentum,
+)
+from .optimizer_maps import (
+    GradientDescent,
+    HeavyBall,
+    Nesterov,
+    NesterovConvex,
+    TripleMomentum,
+)
 from .lorenz import Lorenz
 from .pendulum import Pendulum
 from .recharge_oscillator import RechargeOscillator
@@ -67,15 +82,25 @@ for _cls in (
     DelayedReplicator,
     Duffing,
     GaussMap,
+    GradientDescent,
+    GradientFlow,
+    HeavyBall,
+    HeavyBallFlow,
     Heat2D,
     Lorenz,
+    Nesterov,
+    NesterovConvex,
+    NesterovFlow,
+    NesterovSCFlow,
     Pendulum,
     RechargeOscillator,
     RedundantGradientNetwork,
     RepressionABM,
+    SlowFastMomentum,
     StochasticOscillator,
     Sync1DColumnar,
     Sync1DNoisy,
+    TripleMomentum,
     UnderdampedLangevin,
 ):
     register(_cls)
@@ -105,6 +130,18 @@ __all__ = [
     "DelayedReplicator",
     "Duffing",
     "GaussMap",
+    "GradientDescent",
+    "GradientFlow",
+    "HeavyBall",
+    "HeavyBallFlow",
+    "LessardCounterexample",
+    "Nesterov",
+    "NesterovConvex",
+    "NesterovFlow",
+    "NesterovSCFlow",
+    "SlowFastMomentum",
+    "TripleMomentum",
+    "conditioned_quadratic",
     "Harmonic",
     "Heat2D",
     "Lorenz",
