@@ -72,8 +72,15 @@ def mode1_threshold(cfg: ActiveDropConfig) -> dict:
     radii = np.asarray(cfg.threshold_r_max, dtype=float)
     ours, exact = [], []
     for r_max in radii:
-        n_r = int(max(cfg.lin_n_r, 8 * np.log2(r_max)))
-        drop = ActiveDrop(Pe=1.0, m=1.0, eta=cfg.eta, n_modes=3, n_r=n_r, r_max=r_max)
+        # the linear stage's resolution: the same shapes, one compilation
+        drop = ActiveDrop(
+            Pe=1.0,
+            m=1.0,
+            eta=cfg.eta,
+            n_modes=max(cfg.lin_modes) + 1,
+            n_r=cfg.lin_n_r,
+            r_max=r_max,
+        )
         _, p, _ = first_instability(ModeProblem(drop, 1), 20.0)
         ours.append(p)
         exact.append(truncated_threshold(r_max))

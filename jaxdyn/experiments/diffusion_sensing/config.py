@@ -20,7 +20,7 @@ class DiffusionSensingConfig(Config):
         4, "cells on a ring (radius 0.5) in the unit disk (GCEP)", low=1, high=16
     )
     ring_eps: float = param(0.02, "cell radius of the ring configuration", low=1e-4, high=0.05)
-    gcep: bool = param(True, "compute the finite-D GCEP Hopf curves (slow to compile)")
+    gcep: bool = param(True, "compute the finite-D GCEP (Hopf curves, validation; slow)")
     log_d_range: tuple[float, ...] = param(
         (-0.5, 4.0), "(low, high) log10 D of the GCEP Hopf curve", low=-3.0, high=8.0
     )
