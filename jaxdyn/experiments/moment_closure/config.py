@@ -43,7 +43,9 @@ class MomentClosureConfig(Config):
     ssa_trajectories: int = param(2000, "SSA ensemble size of each ground-truth check", low=10)
     ssa_omega_bi: float = param(4.0, "Ω of the SSA check of the bistable stationary law", low=0.5)
     ssa_t1_bi: float = param(60.0, "length of the bistable SSA runs", low=1.0)
-    big_omega_bi: float = param(160.0, "Ω of the bistable closure-vs-CME figure", low=1.0)
+    big_omega_bi: float = param(
+        160.0, "Ω of the bistable closure-vs-CME figure (a point of omegas_bi)", low=1.0
+    )
     osc_omega: float = param(100.0, "Ω of the oscillatory time series (SSA vs closure)", low=1.0)
     osc_t1: float = param(120.0, "length of the oscillatory time series", low=1.0)
 
@@ -62,7 +64,7 @@ PRESETS = {
         bisect=False,
         ssa_trajectories=50,
         ssa_t1_bi=5.0,
-        big_omega_bi=20.0,
+        big_omega_bi=2.0,
         osc_omega=5.0,
         osc_t1=10.0,
     ),

@@ -60,7 +60,7 @@ def closure_scan(ctx: Run, kind, convention, order, closure, omegas, t1) -> dict
         chunk_size=len(omegas),
         batch="vmap",
     )
-    categories, fixed, amplitude = [], [], []
+    categories, fixed, amplitude, basins = [], [], [], []
     for om in omegas:
         point = ds.sel(omega=om).isel(seed=0)
         summary = {k: point[k].values for k in point.data_vars if k != "num_steps"}
@@ -68,7 +68,23 @@ def closure_scan(ctx: Run, kind, convention, order, closure, omegas, t1) -> dict
         categories.append(cat)
         fixed.append(points)
         amplitude.append(float(np.max(summary["amplitude"])))
-    return {"categories": categories, "fixed": fixed, "amplitude": np.array(amplitude)}
+        basins.append(_basins(summary, points))
+    return {
+        "categories": categories,
+        "fixed": fixed,
+        "amplitude": np.array(amplitude),
+        "basins": basins,
+    }
+
+
+def _basins(summary: dict, points: np.ndarray) -> np.ndarray:
+    """For each initial condition, the index of the fixed point it reached (-1: none)."""
+    out = np.full(len(summary["fixed"]), -1)
+    for c, y in enumerate(summary["fixed"]):
+        for k, z in enumerate(points):
+            if summary["newton_ok"][c] and np.all(np.abs(y - z) <= 1e-6 * (1 + np.abs(z))):
+                out[c] = k
+    return out
 
 
 def window(categories: list[str], omegas) -> dict:
@@ -173,6 +189,8 @@ def _threshold(cfg, entry, order, closure) -> dict | None:
 
 def bistable(cfg: MomentClosureConfig, ctx: Run) -> dict:
     omegas = np.asarray(cfg.omegas_bi, dtype=float)
+    if not np.any(np.isclose(omegas, cfg.big_omega_bi)):
+        raise ValueError(f"big_omega_bi={cfg.big_omega_bi} must be one of omegas_bi")
     cme = [stationary(Schlogl(omega=o), (5 * o + 40,)) for o in omegas]
     out = {
         "omegas": omegas,
@@ -186,45 +204,50 @@ def bistable(cfg: MomentClosureConfig, ctx: Run) -> dict:
             scan = closure_scan(ctx, "bistable", "rate", order, closure, omegas, cfg.t1_bi)
             scan["count"] = np.array([len(p) for p in scan["fixed"]])
             out["variants"][f"{closure}{order}"] = {**scan, **window(scan["categories"], omegas)}
-    # The closure's fixed points at one large size against the CME's single law.
+    # The closure's fixed points at one large size (a point of the scan) against the
+    # CME's single law.
     big = float(cfg.big_omega_bi)
     law = stationary(Schlogl(omega=big), (5 * big + 40,))
-    eqs = mo.MomentEquations(Schlogl(omega=big), order=2, closure="normal")
-    ss = mo.steady_states(eqs, initial_states(eqs, "bistable", big), t1=cfg.t1_bi)
+    first = out["variants"][f"{cfg.closures[0]}{cfg.orders[0]}"]
+    fixed = first["fixed"][int(np.argmin(np.abs(omegas - big)))]
     out["big"] = {
         "omega": big,
+        "closure": f"{cfg.closures[0]}{cfg.orders[0]}",
         "p": law.p,
         "cme_mean": float(law.mean[0]),
         "cme_var": float(law.variance[0]),
         "cme_modes": _modes(law.p),
-        "fixed_means": ss.states[:, 0],
-        "fixed_vars": ss.states[:, 1],
-        "basin": ss.basin,
+        "fixed_means": fixed[:, 0],
+        "fixed_vars": fixed[:, 1],
+        "basin": first["basins"][int(np.argmin(np.abs(omegas - big)))],
         "initial": [float(np.maximum(big * p[0], 1.0)) for p in INITIAL["bistable"]],
     }
-    # SSA from the two extreme starts reaches the same (FSP) law at a moderate size.
+    # SSA from the two extreme starts reaches the same (FSP) law at a moderate size: one
+    # sweep over the initial concentration (common random numbers across the two).
     omega = float(cfg.ssa_omega_bi)
     net = Schlogl(omega=omega)
     fsp = stationary(net, (5 * omega + 60,), tol=1e-10)
     ts = np.array([cfg.ssa_t1_bi])
-    samples = {}
-    for label, phi in (("low", 0.0), ("high", 4.0)):
-        y0 = jnp.asarray([round(phi * omega)])
 
-        def member(sys, key, y0=y0):
-            traj = simulate(sys, cfg.ssa_t1_bi, key=key, ts=ts, y0=y0)
-            return {"x": traj.ys[-1, 0], "status": traj.status}
+    def member(sys, key):
+        # The grid sets the one-species φ0 as a scalar: give it back its vector shape.
+        sys = eqx.tree_at(lambda n: n.phi0, sys, jnp.reshape(sys.phi0, (1,)))
+        traj = simulate(sys, cfg.ssa_t1_bi, key=key, ts=ts)
+        return {"x": traj.ys[-1, 0], "status": traj.status}
 
-        ds = ctx.sweep(
-            f"bistable_ssa_{label}",
-            member,
-            net,
-            Grid.product(omega=[omega]),
-            seeds=cfg.ssa_trajectories,
-            chunk_size=min(cfg.ssa_trajectories, 1024),
-            key=jax.random.PRNGKey(cfg.seed + 1),
-        )
-        samples[label] = ds["x"].sel(omega=omega).values.astype(int)
+    ds = ctx.sweep(
+        "bistable_ssa",
+        member,
+        net,
+        Grid.product(phi0=[0.0, 4.0]),
+        seeds=cfg.ssa_trajectories,
+        chunk_size=min(2 * cfg.ssa_trajectories, 1024),
+        key=jax.random.PRNGKey(cfg.seed + 1),
+    )
+    samples = {
+        label: ds["x"].sel(phi0=phi).values.astype(int)
+        for label, phi in (("low", 0.0), ("high", 4.0))
+    }
     cdf = np.cumsum(fsp.p)
     ks = {}
     for label, x in samples.items():
@@ -400,8 +423,9 @@ def summarize(cfg, mono, bi, osc) -> dict:
     b = bi["big"]
     res["bistable_big_omega"] = {
         "omega": b["omega"],
-        "closure_normal2_fixed_means": b["fixed_means"],
-        "closure_normal2_fixed_vars": b["fixed_vars"],
+        "closure": b["closure"],
+        "closure_fixed_means": b["fixed_means"],
+        "closure_fixed_vars": b["fixed_vars"],
         "basins": dict(zip(map(str, b["initial"]), b["basin"].tolist(), strict=True)),
         "cme_mean": b["cme_mean"],
         "cme_var": b["cme_var"],
