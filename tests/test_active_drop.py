@@ -183,7 +183,6 @@ def test_thresholds_by_continuation(n, m):
         ds_max=2.0,
         n_steps=80,
         n_eigs=4,
-        method="natural",
     )
     pts = cont.bifurcations(ModeProblem(drop, n), branch)
     assert pts and pts[0].kind == "branch_point"

@@ -52,7 +52,13 @@ PRESETS = {
         t1=10.0,
         dt=0.02,
     ),
-    "quick": ActiveDropConfig(),
+    "quick": ActiveDropConfig(
+        lin_m=(0.0, 1.0, 10.0),
+        lin_modes=(1, 2, 3),
+        lin_pe_max=60.0,
+        lin_n_r=32,
+        threshold_r_max=(20.0, 40.0),
+    ),
     "full": ActiveDropConfig(
         lin_m=(0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0),
         lin_modes=(1, 2, 3, 4, 5),

@@ -35,7 +35,6 @@ def first_instability(problem: ModeProblem, pe_max: float) -> tuple[str, float, 
         ds_max=2.0,
         n_steps=int(pe_max) + 20,
         n_eigs=4,
-        method="natural",
     )
     for pt in cont.bifurcations(problem, branch):
         omega = float(pt.point.omega) if pt.kind == "hopf" else 0.0
