@@ -100,6 +100,9 @@ def sbc_stage(cfg: AccelerationConfig) -> dict:
 
 def _rate_window(errors: np.ndarray, theory: float, block: int) -> float:
     """Measured rate over the stretch where the error is still far above underflow."""
+    bad = np.flatnonzero(~np.isfinite(errors) | (errors > 1e250))
+    if bad.size:  # a divergent run: measure before the overflow
+        errors = errors[: bad[0]]
     k_max = errors.size - 1
     if 0 < theory < 1:
         k_max = min(k_max, int(200 * math.log(10) / -math.log(theory)))
