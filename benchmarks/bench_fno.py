@@ -33,7 +33,7 @@ import equinox as eqx  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optimistix as optx  # noqa: E402
-from _common import machine, table, timeit, write  # noqa: E402
+from _common import load_average, machine, table, timeit, write  # noqa: E402
 
 from jaxdyn import simulate  # noqa: E402
 from jaxdyn.core.integrators import etdrk4_coefficients  # noqa: E402
@@ -300,6 +300,7 @@ def main():
             "quick": args.quick,
             "gpu": "none available in this session",
             "machine": machine("torch", "optax", "numpy", "scipy"),
+            "load_average_1_5_15min": load_average(),
         },
     )
     print("wrote", path)

@@ -9,6 +9,9 @@ Rows (one ELBO gradient step on a batch of Lorenz-like spike trials, float32):
 For each: the forward (loss) time, the loss+gradient time, their ratio (the cost of a
 gradient relative to a forward pass; reverse mode's theory bound is ~3-5x) and XLA's
 compiled memory of the gradient (``memory_analysis``: arguments, outputs, temporaries).
+Then the time per step of a whole training step through the shared loop
+``jaxdyn.models.train`` (batch with coordinated dropout, step keys, gradient, AdamW
+update, loss fetch) with the ELBO setup of ``elbo_training``, after compilation.
 Run ``python benchmarks/bench_langevin_flow.py [--quick]``.
 """
 
@@ -24,9 +27,15 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine, table, timeit, write  # noqa: E402
+from _common import load_average, machine, table, timeit, write  # noqa: E402
 
-from jaxdyn.models.langevin_flow import LangevinFlow, elbo_loss, make_batch  # noqa: E402
+from jaxdyn.models import train  # noqa: E402
+from jaxdyn.models.langevin_flow import (  # noqa: E402
+    LangevinFlow,
+    elbo_loss,
+    elbo_training,
+    make_batch,
+)
 from jaxdyn.models.lfads import LFADS  # noqa: E402
 
 
@@ -75,6 +84,23 @@ def bench(quick: bool) -> dict:
                 "n_params": int(sum(p.size for p in jax.tree_util.tree_leaves(params))),
             }
         )
+    # Whole training steps through the shared loop (no validation), after the first.
+    trials = jax.random.poisson(key, 0.4, (300, n_bins, n_neurons))
+    steps = 11 if quick else 41
+    for name, model in models.items():
+        setup = elbo_training(
+            trials[:240],
+            trials[240:],
+            np.arange(n_in),
+            np.arange(n_in, n_neurons),
+            n_obs,
+            key=jax.random.PRNGKey(3),
+            steps=steps,
+            batch_size=batch,
+            dtype=jnp.float32,
+        )
+        res = train(model=model, progress=False, **{**setup, "validate": None})
+        rows.append({"name": f"{name} train loop step", "time_s": res.time_s / (steps - 1)})
     return {"batch": batch, "n_bins": n_bins, "n_neurons": n_neurons, "rows": rows}
 
 
@@ -91,15 +117,19 @@ def main() -> None:
     print(table(rows, ref="langevin_flow"))
     print(f"{'method':40s} {'forward [s]':>12s} {'grad/fwd':>10s} {'memory [MiB]':>14s}")
     for r in rows:
+        if "forward_s" not in r:
+            continue
         print(
             f"{r['name']:40s} {r['forward_s']:12.4g} {r['grad_over_forward']:10.2f} "
             f"{r['memory']['total_mib']:14.3f}"
         )
     lf, lfads = (next(r for r in rows if r["name"] == n) for n in ("langevin_flow", "lfads"))
+    loop = next(r for r in rows if r["name"] == "langevin_flow train loop step")
     summary = (
         f"LangevinFlow training step {lf['time_s'] * 1e3:.0f} ms on CPU "
         f"({lf['time_s'] / lfads['time_s']:.1f}x LFADS, gradient {lf['grad_over_forward']:.1f}x "
-        f"a forward pass, {lf['memory']['total_mib']:.1f} MiB)"
+        f"a forward pass, {lf['memory']['total_mib']:.1f} MiB); a whole step through the "
+        f"shared training loop {loop['time_s'] * 1e3:.0f} ms"
     )
     print(summary)
     path = write(
@@ -109,6 +139,7 @@ def main() -> None:
             "quick": args.quick,
             "summary": summary,
             "machine": machine("optax"),
+            "load_average_1_5_15min": load_average(),
             "note": "CPU only: no GPU was available in this session",
         },
     )
