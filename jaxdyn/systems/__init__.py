@@ -40,6 +40,8 @@ from .optimizer_maps import (
     NesterovConvex,
     TripleMomentum,
 )
+from .kuramoto import DelayedKuramoto, Kuramoto
+from .lif import LIFNetwork, scaffold_adjacency
 from .lorenz import Lorenz
 from .pendulum import Pendulum
 from .recharge_oscillator import RechargeOscillator
@@ -79,6 +81,7 @@ for _cls in (
     CellBulkRadial,
     CellBulkODE,
     DelayedActionOscillator,
+    DelayedKuramoto,
     DelayedReplicator,
     Duffing,
     GaussMap,
@@ -87,6 +90,8 @@ for _cls in (
     HeavyBall,
     HeavyBallFlow,
     Heat2D,
+    Kuramoto,
+    LIFNetwork,
     Lorenz,
     Nesterov,
     NesterovConvex,
@@ -106,6 +111,10 @@ for _cls in (
     register(_cls)
 
 __all__ = [
+    "DelayedKuramoto",
+    "Kuramoto",
+    "LIFNetwork",
+    "scaffold_adjacency",
     "Boltzmann2D",
     "BoltzmannMixture",
     "BoltzmannMixtureAP",

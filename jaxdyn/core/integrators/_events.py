@@ -34,7 +34,9 @@ Two ways to treat events, by ``Event(mode=...)``:
     order, not the dense output's), to a bracket of a few ulps whose left end is t*;
     other components that have crossed within the bracket fire with it. A fired
     component that the reset leaves on its old side and heading back to the surface
-    restarts from the neutral value 0, so that it does not fire again at once. The
+    restarts from the neutral value 0, so that it does not fire again at once; one that
+    the reset pushes across its surface (a synaptic kick over threshold) fires at t* too,
+    as a second event at the same time (a cascade). The
     reset is applied at t* and the step sequence resumes from there (the fixed grid, or
     the PID controller's next step). Located times are accurate to the solver's
     global order (tested: slope 2 for Heun, 4 for RK4). Reverse-mode derivatives are
@@ -378,6 +380,10 @@ def _exact_core(spec: _Spec, f, cond, reset, save):
                 y_r = rf(ts_, y_s, mask)
                 f_r = ff(ts_, y_r)
                 c_r, d_r = jax.jvp(cf, (ts_, y_r), (jnp.ones_like(ts_), f_r))
+                # A component the reset pushed across its surface (a synaptic kick over
+                # threshold) keeps its pre-reset value, so that it fires at once (at t*).
+                c_pre = cf(ts_, y_s)
+                c_r = jnp.where(~mask & crossed(c_pre, c_r, spec.direction), c_pre, c_r)
                 # A fired component still on its pre-crossing side and heading for the
                 # surface (a marker event: the reset left it there) restarts from the
                 # neutral value 0, so that it does not fire again at once; one heading away
@@ -606,7 +612,10 @@ def _clock_solve(solver, f, cond, reset, save, t0, t1, dt, y0, ts_np, end_only, 
 
         def jump(_):
             y_r = rf(tb, y1, fired)
-            return (y_r, *with_rate(tb, y_r))
+            f_r, c_r, d_r = with_rate(tb, y_r)
+            # pushed across by the reset: fire in the next step (as clock-driven simulators)
+            c_r = jnp.where(~fired & crossed(c1, c_r, direction), c1, c_r)
+            return y_r, f_r, c_r, d_r
 
         y1, f1, c1, d1 = jax.lax.cond(jnp.any(fired), jump, lambda _: (y1, f1, c1, d1), None)
         return (y1, f1, c1, d1, saved, times, index, count)
