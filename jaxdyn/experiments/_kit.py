@@ -175,7 +175,8 @@ class Run:
     def cached(self, name: str, compute: Callable[[], Mapping[str, Any]]) -> dict[str, Any]:
         """``compute()`` (a dict of arrays and numbers), stored in the run's state so that a
         resumed run does not redo it. Use for stages that are neither sweeps nor training."""
-        path = self.state_dir("cache", name).with_suffix(".npz")
+        # Not with_suffix: a name with a dot ("sweep_1.5Hz") would lose its tail.
+        path = self.state_dir("cache", f"{name}.npz")
         if path.exists():
             with np.load(path, allow_pickle=False) as f:
                 self.resumed.append(f"stage {name}")
