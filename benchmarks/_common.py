@@ -235,7 +235,9 @@ class CompileClock:
         "/jax/core/compile/backend_compile_duration",
     )
 
-    def __init__(self, names: tuple[str, ...] = ("member", "jit(member)")):
+    def __init__(
+        self, names: tuple[str, ...] = ("member", "jit(member)", "members", "jit(members)")
+    ):
         import jax
 
         self.names = names
