@@ -610,7 +610,9 @@ def classify(
     swinging = ~diverged & (s["amplitude"] >= osc_tol) & ~settled
     oscillating = swinging & (s["crossings"] >= 4)
     diverged = diverged | (swinging & ~oscillating)  # still drifting at t1: no steady state
-    converged = ~diverged & ~oscillating & s["newton_ok"] & (s["distance"] < 1e-2)
+    # Close to its fixed point, or still spiralling slowly into a stable one (a damped
+    # oscillation near a Hopf point of the closed equations) counts as converged.
+    converged = ~diverged & ~oscillating & s["newton_ok"] & ((s["distance"] < 1e-2) | settled)
     points: list[np.ndarray] = []
     phys: list[bool] = []
     for y, ok, good in zip(s["fixed"], converged, s["physical"], strict=True):

@@ -107,7 +107,10 @@ def fig_phase_diagram(mono: dict, bi: dict, osc: dict, cfg):
     for conv in cfg.conventions:
         sub = {k.split(":")[1]: v for k, v in osc["variants"].items() if k.startswith(conv + ":")}
         panels.append((f"oscillatory (Brusselator, {conv})", osc["omegas"], sub, osc["omegas"]))
-    fig, axes = figure(len(panels), 1, panel=(7.5, 0.45 * len(panels[0][2]) + 1.6))
+    heights = [0.32 * len(p[2]) + 0.9 for p in panels]
+    fig, axes = figure(
+        len(panels), 1, panel=(7.5, sum(heights) / len(panels)), height_ratios=heights
+    )
     cmap = ListedColormap([COLORS[c] for c in CATEGORIES])
     for ax, (title, om, variants, means) in zip(axes[:, 0], panels, strict=True):
         rows = list(variants)
