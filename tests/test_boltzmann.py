@@ -270,6 +270,27 @@ def test_ap_scheme_becomes_the_limiting_dynamics_at_fixed_slow_step():
 
 
 @pytest.mark.slow
+def test_ap_scheme_is_a_first_order_discretisation_of_the_asymptotic_model():
+    """At fixed μ the AP map converges to the asymptotic ODE at order 1 as dt -> 0."""
+    kw = dict(
+        mass_ratio=1e-2,
+        n_v=32,
+        v_max=8.0,
+        temperature_light=(0.7, 0.6),
+        temperature_heavy=(0.65, 0.6),
+        velocity_light=(0.2, 0.0),
+    )
+    ref_sys = BoltzmannMixtureAsymptotic(**kw)
+    ref = simulate(ref_sys, 1.0, rtol=1e-10, atol=1e-13).ys[-1]
+    errs = []
+    for dt in (0.1, 0.05, 0.025):
+        ap = BoltzmannMixtureAP(**kw, dt=dt)
+        errs.append(float(jnp.max(jnp.abs(simulate(ap, 1.0).ys[-1] - ref))))
+    orders = np.log2(np.asarray(errs[:-1]) / np.asarray(errs[1:]))
+    assert np.all(np.abs(orders - 1.0) < 0.2), (errs, orders)
+
+
+@pytest.mark.slow
 def test_explicit_solver_needs_steps_shrinking_with_the_mass_ratio():
     """RK4 on the same asymptotic model: stable at dt = 1 light time, unstable at dt = 4;
     at a fixed slow step 0.1 this means unstable for every μ < ~0.025."""

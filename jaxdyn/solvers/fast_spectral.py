@@ -163,11 +163,11 @@ def _irfft(fh, n):
     return jnp.fft.irfft2(fh, s=(n, n), axes=(-2, -1))
 
 
-def _check_angles(n_angles: int, name: str = "n_angles") -> None:
+def _check_angles(n_angles: int, name: str = "n_angles", high: int = 256) -> None:
     if isinstance(n_angles, bool) or not isinstance(n_angles, int | np.integer):
         raise TypeError(f"{name} must be an integer, got {type(n_angles).__name__}")
-    if not 2 <= n_angles <= 256:
-        raise ValueError(f"{name} must lie in [2, 256], got {n_angles}")
+    if not 2 <= n_angles <= high:
+        raise ValueError(f"{name} must lie in [2, {high}], got {n_angles}")
 
 
 def collision_operator(
@@ -179,15 +179,20 @@ def collision_operator(
     Pareschi's Carleman decomposition with ``n_angles`` directions (module docstring).
     """
     _check_angles(n_angles)
-    A, B, loss = (jnp.asarray(x) for x in _single_kernels(grid, n_angles))
-    n = grid.n
+    A, B, loss = _single_kernels(grid, n_angles)
+    n, h = grid.n, n_angles // 2
     fh = _rfft(f)
-    a = _irfft(A * fh[None], n)
-    # e_θ^⊥ = e_{θ+π/2} and φ_R is even: with an even number of angles the second factor
-    # of direction p is the first factor of direction p + M/2, so M inverse FFTs suffice.
-    b = jnp.roll(a, -(n_angles // 2), axis=0) if n_angles % 2 == 0 else _irfft(B * fh[None], n)
+    if n_angles % 2 == 0:
+        # e_θ^⊥ = e_{θ+π/2} and φ_R is even: the second factor of direction p is the first
+        # factor of direction p + M/2, so the gain is (2/M) Σ_{p<M/2} a_p a_{p+M/2}, and one
+        # batched inverse FFT (M filters and the loss) does all the transforms.
+        a = _irfft(jnp.asarray(np.concatenate([A, loss[None] / np.pi])) * fh[None], n)
+        gain = 2.0 * jnp.sum(a[:h] * a[h:n_angles], axis=0) / n_angles
+        return rate * (gain - f * a[n_angles])
+    a = _irfft(jnp.asarray(A) * fh[None], n)
+    b = _irfft(jnp.asarray(B) * fh[None], n)
     gain = jnp.sum(a * b, axis=0) / n_angles
-    return rate * (gain - f * _irfft(loss * fh, n) / jnp.pi)
+    return rate * (gain - f * _irfft(jnp.asarray(loss) * fh, n) / jnp.pi)
 
 
 def mixture_collision_operator(
@@ -209,7 +214,7 @@ def mixture_collision_operator(
     """
     _check_angles(n_angles)
     n_radial = grid.n if n_radial is None else n_radial
-    _check_angles(n_radial, "n_radial")
+    _check_angles(n_radial, "n_radial", MAX_POINTS)
     kE, B, loss, r, w = _mixture_kernels(grid, n_angles, n_radial)
     kE, B, loss = jnp.asarray(kE), jnp.asarray(B), jnp.asarray(loss)
     n = grid.n

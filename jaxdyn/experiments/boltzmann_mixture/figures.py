@@ -29,16 +29,33 @@ def _curves(ax_T, ax_u, t, o, ex, mu, title, rates=None):
         ax_T.semilogx(tt, o["T_heavy"][ok, a, b], ls, color="tab:red", label=f"heavy $T_{lab}$")
         ax_T.semilogx(tt, ex["T_light"][ok, a, b], ":", color="k", lw=0.8)
         ax_T.semilogx(tt, ex["T_heavy"][ok, a, b], ":", color="k", lw=0.8)
-    ax_u.semilogx(tt, o["u_light"][ok, 0], color="tab:blue", label=r"light $u_x$ (light units)")
-    ax_u.semilogx(tt, o["u_heavy"][ok, 0], color="tab:red", label=r"heavy $u_x$ (heavy units)")
-    ax_u.semilogx(tt, ex["u_light"][ok, 0], ":", color="k", lw=0.8, label="exact moments")
-    ax_u.semilogx(tt, ex["u_heavy"][ok, 0], ":", color="k", lw=0.8)
+    eps = np.sqrt(mu)
+    for src, ls in ((o, "-"), (ex, ":")):
+        rel = src["u_light"][ok, 0] - eps * src["u_heavy"][ok, 0]
+        # momentum ε n_l u_l + n_h u_h (densities 1), and the heavy species' share of it
+        total = eps * src["u_light"][:, 0] + src["u_heavy"][:, 0]
+        share = src["u_heavy"][ok, 0] / total[ok]
+        kw = {"color": "k", "lw": 0.8} if ls == ":" else {}
+        ax_u.semilogx(
+            tt,
+            rel / rel[0],
+            ls,
+            **({"color": "tab:blue"} | kw),
+            label=None if ls == ":" else r"relative drift $(u_l - \varepsilon u_h)$, normalised",
+        )
+        ax_u.semilogx(
+            tt,
+            share,
+            ls,
+            **({"color": "tab:red"} | kw),
+            label=None if ls == ":" else "heavy share of the momentum",
+        )
     if rates is not None:
         for k in ("light_thermalisation", "heavy_thermalisation", "temperature_exchange"):
             for ax in (ax_T, ax_u):
                 ax.axvline(1.0 / rates[k], color=STAGE_COLORS[k], lw=0.8, alpha=0.6)
     ax_T.set(title=title, ylabel="temperature")
-    ax_u.set(title=title, ylabel="mean velocity")
+    ax_u.set(title=title, ylabel="momentum exchange", ylim=(-0.05, 1.05))
 
 
 def fig_epochs(ep: dict, exacts: dict, per_mu: dict, mass_ratios, direct: dict, direct_exact: dict):
@@ -157,16 +174,16 @@ def fig_ap_convergence(conv: dict, expl: dict, slow_step: float):
     return fig
 
 
-def fig_cost(cost_rows, cost, ap_curve: tuple[np.ndarray, np.ndarray]):
+def fig_cost(cost_rows, cost, ap_curve: tuple[np.ndarray, np.ndarray], ap_measured=None):
     """Run time and memory to reach the temperature equilibrium, direct vs AP."""
     fig, axes = figure(1, 2, panel=(5.2, 4.0))
     a1, a2 = axes[0]
     mu = np.array([r["mass_ratio"] for r in cost_rows])
-    est = np.array([r["direct_total_s_estimated"] for r in cost_rows])
+    est = np.array([r["direct_total_cpu_s_estimated"] for r in cost_rows])
     meas = [
-        (r["mass_ratio"], r["direct_total_s_measured"])
+        (r["mass_ratio"], r["direct_total_cpu_s_measured"])
         for r in cost_rows
-        if r["direct_total_s_measured"] is not None
+        if r["direct_total_cpu_s_measured"] is not None
     ]
     a1.loglog(
         mu,
@@ -179,47 +196,52 @@ def fig_cost(cost_rows, cost, ap_curve: tuple[np.ndarray, np.ndarray]):
     if meas:
         m = np.array(meas, dtype=float)
         a1.loglog(m[:, 0], m[:, 1], "o", color="tab:red", label="direct spectral, measured run")
+    if len(mu) >= 2:
+        ref = est[-1] * (mu / mu[-1]) ** -2.5
+        a1.loglog(mu, ref, ":", color="k", lw=1, label=r"$\propto \mu^{-5/2}$ (derived)")
     a1.loglog(*ap_curve, "-", color="tab:blue", label="AP scheme (per-step time x steps)")
+    if ap_measured is not None:
+        a1.loglog(*ap_measured, "s", color="tab:blue", label="AP scheme, measured (per member)")
     a1.set(
         xlabel="mass ratio μ",
-        ylabel="wall time to equilibrium [s]",
+        ylabel="CPU time to equilibrium [s]",
         title="Cost at equal resolution (points per thermal speed)",
     )
     a1.legend(fontsize=7)
     a2.loglog(mu, cost["memory"] / 2**20, "o--", color="tab:red", label="direct: one RHS")
-    a2.axhline(cost["ap_memory"] / 2**20, color="tab:blue", label="AP: one step")
-    a2.set(xlabel="mass ratio μ", ylabel="memory [MiB] (XLA buffers)", title="Memory")
+    a2.loglog(
+        ap_curve[0],
+        np.full_like(ap_curve[0], cost["ap_memory"] / 2**20),
+        "-",
+        color="tab:blue",
+        label="AP: one step",
+    )
+    a2.set(xlabel="mass ratio μ", ylabel="memory [MiB] (XLA buffers of one call)", title="Memory")
     a2.legend(fontsize=7)
     return fig
 
 
-def fig_distributions(ep: dict, i_mu: int, cfg):
-    """Slices f(v_x, 0) of both species at the decade boundaries (one mass ratio)."""
+def fig_distributions(ep: dict, i_mu: int, cfg, times=(0.0, 2.0, 200.0, 2e4)):
+    """f_l(v) and f_h(w) at chosen times (the nearest saved snapshots), one mass ratio."""
     grid = VelocityGrid(cfg.n_v, cfg.v_max)
     v = grid.v
-    j0 = cfg.n_v // 2
-    fig, axes = figure(1, 2, panel=(5.0, 3.8))
     snaps = ep["snap_f"][i_mu]
-    times = ep["snap_t"]
-    colors = _cmap(len(times))
-    for k, (t, f) in enumerate(zip(times, snaps, strict=True)):
-        lab = f"t = {t:.3g}"
-        axes[0, 0].plot(v, f[0][:, j0], color=colors[k], label=lab)
-        axes[0, 1].plot(v, f[1][:, j0], color=colors[k], label=lab)
+    snap_t = ep["snap_t"]
+    picks = sorted({int(np.argmin(np.abs(np.log1p(snap_t) - np.log1p(t)))) for t in times})
+    picks.append(len(snap_t) - 1) if picks[-1] != len(snap_t) - 1 else None
+    fig, axes = figure(2, len(picks), panel=(2.6, 2.6))
     mu = ep["mus"][i_mu]
-    axes[0, 0].set(
-        xlabel=r"$v_x$ (light units)",
-        ylabel=r"$f_l(v_x, 0)$",
-        title=f"light species, μ = {mu:g}",
-        xlim=(-5, 5),
-    )
-    axes[0, 1].set(
-        xlabel=r"$w_x$ (heavy units)",
-        ylabel=r"$f_h(w_x, 0)$",
-        title=f"heavy species, μ = {mu:g}",
-        xlim=(-5, 5),
-    )
-    axes[0, 1].legend(fontsize=6, ncol=2)
+    lim = 3.5
+    for c, k in enumerate(picks):
+        for r, (name, unit) in enumerate((("light", "v"), ("heavy", "w"))):
+            ax = axes[r, c]
+            ax.contourf(v, v, snaps[k][r].T, levels=14, cmap="viridis")
+            ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
+            ax.set_title(f"{name}, t = {snap_t[k]:.3g}", fontsize=9)
+            ax.set_xlabel(f"${unit}_x$")
+            if c == 0:
+                ax.set_ylabel(f"${unit}_y$")
+    fig.suptitle(f"Velocity distributions, mass ratio μ = {mu:g} (own thermal units)", fontsize=10)
     return fig
 
 
