@@ -5,7 +5,7 @@ CUP 2014, §1.3):
 
     τ dv_i/dt = -v_i + R I_i(t)            (outside the refractory period)
     v_i -> v_reset when v_i crosses θ, then v_i is held for τ_ref,
-    v_j -> v_j + w_ji for every neuron j the scaffold connects to i (delta synapses).
+    v_j -> v_j + w_ij for every synapse i -> j (delta synapses; weights[i, j]).
 
 The drive R I_i(t) = drive_i + a cos(φ_i(t)) is a constant part plus an optional top-down
 modulation by oscillator phases φ_i(t) passed as ``args = (t_grid, phases)`` (sampled on
@@ -29,7 +29,7 @@ from typing import ClassVar
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, Int
 
 from ..core import AbstractODE, Event, check_int
 
@@ -65,10 +65,17 @@ def scaffold_adjacency(kind: str, n: int, *, cols: int | None = None) -> np.ndar
 
 
 class LIFNetwork(AbstractODE):
-    """N leaky integrate-and-fire neurons with delta synapses (see the module docstring)."""
+    """N leaky integrate-and-fire neurons with delta synapses (see the module docstring).
+
+    ``weights`` is a dense (N, N) matrix (weights[i, j]: synapse i -> j), stored as the
+    edge list of its non-zero entries (``pre``, ``post``, ``w``); ``w`` may replace the
+    edge weights (e.g. in a sweep).
+    """
 
     drive: Float[Array, " n"]
-    weights: Float[Array, "n n"]
+    w: Float[Array, " e"]
+    pre: Int[Array, " e"]
+    post: Int[Array, " e"]
     tau: Float[Array, ""]
     theta: Float[Array, ""]
     v_reset: Float[Array, ""]
@@ -84,7 +91,7 @@ class LIFNetwork(AbstractODE):
     param_ranges: ClassVar[dict[str, tuple[float, float]]] = {
         "tau": (1e-4, 1e4),
         "drive": (-1e3, 1e3),
-        "weights": (-1e3, 1e3),
+        "w": (-1e3, 1e3),
         "theta": (1e-6, 1e3),
         "v_reset": (-1e3, 1e3),
         "tau_ref": (0.0, 1e4),
@@ -94,18 +101,22 @@ class LIFNetwork(AbstractODE):
     t_char: ClassVar[float] = 50.0
 
     def __init__(self, drive=(1.5, 1.2, 2.0, 1.1), weights=None, tau=10.0, theta=1.0,
-                 v_reset=0.0, tau_ref=2.0, mod_amp=0.0):  # fmt: skip
+                 v_reset=0.0, tau_ref=2.0, mod_amp=0.0, w=None):  # fmt: skip
         self.drive = jnp.asarray(drive, dtype=float)
         if self.drive.ndim != 1 or self.drive.shape[0] < 1:
             raise ValueError(
                 f"LIFNetwork: drive must be a non-empty 1-D array, got {self.drive.shape}"
             )
         n = self.drive.shape[0]
-        self.weights = jnp.zeros((n, n)) if weights is None else jnp.asarray(weights, dtype=float)
-        if self.weights.shape != (n, n):
-            raise ValueError(
-                f"LIFNetwork: weights must have shape ({n}, {n}), got {self.weights.shape}"
-            )
+        # Synapses as an edge list (pre -> post, weight w): a spike costs O(out-degree),
+        # not O(N) as a dense matrix-vector product would.
+        weights = np.zeros((n, n)) if weights is None else np.asarray(weights, dtype=float)
+        if weights.shape != (n, n):
+            raise ValueError(f"LIFNetwork: weights must have shape ({n}, {n}), got {weights.shape}")
+        pre, post = np.nonzero(weights)
+        self.pre, self.post = jnp.asarray(pre, jnp.int32), jnp.asarray(post, jnp.int32)
+        # ``w`` replaces the edges' weights (the swept/trained parameter)
+        self.w = jnp.asarray(weights[pre, post] if w is None else w, dtype=float)
         self.tau = jnp.asarray(tau, dtype=float)
         self.theta = jnp.asarray(theta, dtype=float)
         self.v_reset = jnp.asarray(v_reset, dtype=float)
@@ -156,7 +167,8 @@ class LIFNetwork(AbstractODE):
 
         def reset(t, y, fired, args):
             spike, ends = fired[:n], fired[n:]
-            kick = self.weights.T @ spike.astype(y.dtype)  # v_j += w_ji for spiking i
+            # v_j += w_ij for every synapse i -> j whose presynaptic neuron i spiked
+            kick = jax.ops.segment_sum(self.w * spike[self.pre], self.post, num_segments=n)
             v = jnp.where(spike, self.v_reset, y[0] + kick * (1.0 - y[2]))
             s = jnp.where(spike, 0.0, y[1])
             r = jnp.where(spike, 1.0, jnp.where(ends, 0.0, y[2]))
