@@ -335,6 +335,8 @@ BAD_INPUT = [
     (lambda: BoltzmannMixture(n_radial=2), "n_radial"),
     (lambda: Boltzmann2D(n_angles=0), "n_angles"),
     (lambda: collision_operator(jnp.zeros((32, 32)), VelocityGrid(32, 8.0), 1), "n_angles"),
+    (lambda: BoltzmannMixtureAP(temperature_light=(1.0, 0.5, 0.5)), "temperature_light"),
+    (lambda: BoltzmannMixture(velocity_heavy=[[0.0, 0.0]]), "velocity_heavy"),
     (lambda: BoltzmannMixtureAP(dt=0.0), "dt"),
     (lambda: BoltzmannMixtureAP(dt=-1.0), "dt"),
 ]

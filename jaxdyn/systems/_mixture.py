@@ -48,19 +48,22 @@ def frequencies(mass_ratio) -> tuple[Any, float, float]:
 
 def as_params(mass_ratio, density_light, density_heavy, Tl, Th, ul, uh) -> dict[str, Any]:
     """The constructor arguments as float arrays (vectors of 2 for T and u)."""
-    vec = lambda x: (
-        jnp.broadcast_to(jnp.asarray(x, dtype=float), (2,))
-        if np.ndim(x) == 0
-        else jnp.asarray(x, dtype=float)
-    )
+
+    def vec(name, x):
+        if np.ndim(x) == 0:
+            return jnp.broadcast_to(jnp.asarray(x, dtype=float), (2,))
+        if np.shape(x) != (2,):
+            raise ValueError(f"{name} must be a scalar or a pair (x, y), got shape {np.shape(x)}")
+        return jnp.asarray(x, dtype=float)
+
     return {
         "mass_ratio": jnp.asarray(mass_ratio, dtype=float),
         "density_light": jnp.asarray(density_light, dtype=float),
         "density_heavy": jnp.asarray(density_heavy, dtype=float),
-        "temperature_light": vec(Tl),
-        "temperature_heavy": vec(Th),
-        "velocity_light": vec(ul),
-        "velocity_heavy": vec(uh),
+        "temperature_light": vec("temperature_light", Tl),
+        "temperature_heavy": vec("temperature_heavy", Th),
+        "velocity_light": vec("velocity_light", ul),
+        "velocity_heavy": vec("velocity_heavy", uh),
     }
 
 

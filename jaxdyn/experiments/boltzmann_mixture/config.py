@@ -54,7 +54,10 @@ class BoltzmannMixtureConfig(Config):
     )
     explicit_n_steps: int = param(60, "explicit RK4 stability scan: steps per run", low=5)
     cost_mass_ratios: tuple[float, ...] = param(
-        (0.25, 1 / 9, 1 / 16), "cost study: mass ratios timed for the direct method", low=1e-4
+        (0.25, 1 / 9, 1 / 16),
+        "cost study: mass ratios timed for the direct method",
+        low=1e-4,
+        high=1.0,
     )
     cost_repeats: int = param(3, "cost study: timed repetitions (median)", low=1)
 
