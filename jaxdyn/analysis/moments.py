@@ -33,8 +33,8 @@ then they are exact) and otherwise need a *closure* for the orders K+1..K+d-1:
 
 Paper 6 (D. Schnoerr, G. Sanguinetti and R. Grima, J. Chem. Phys. 141, 084103 (2014))
 is about when the solutions of these equations mean anything: :func:`steady_states`
-finds the fixed points reached from several initial conditions (optimistix Newton with
-a dense lineax solve), :func:`classify` the long-time behaviour of one solution.
+finds the fixed points reached from several initial conditions (Newton's method with a
+dense solve), :func:`classify` the long-time behaviour of one solution.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optimistix as optx
 from jaxtyping import Array, Float
 
 from ..core import AbstractODE, simulate
@@ -504,23 +503,34 @@ class SteadyStates:
 
 
 def newton_steady_state(eqs: MomentEquations, guess: Array, *, tol=1e-10, max_steps=50):
-    """Polish a steady state of ``eqs`` from ``guess`` (optimistix Newton, dense LU).
+    """Polish a steady state of ``eqs`` from ``guess`` by Newton's method (dense solve).
 
     The moments span many orders of magnitude (a fourth central moment ~ Ω² next to a
     mean ~ Ω), so Newton works on y / s and drift / s with s = |guess| + 1: its
-    tolerances are then relative, and the rounding floor of the big entries does not
-    stall it. Returns the point and whether Newton converged to a finite one.
+    tolerance is then relative, and the rounding floor of the big entries does not stall
+    it. Converged when the scaled step falls below ``tol``. (A plain ``lax.while_loop``
+    with ``jnp.linalg.solve`` rather than optimistix: lineax's structure checks reject
+    its operators inside a multi-device ``sweep``'s ``shard_map``.) Returns the point and
+    whether Newton converged to a finite one.
     """
     scale = jnp.abs(guess) + 1.0
-    sol = optx.root_find(
-        lambda z, _: eqs.drift(0.0, z * scale) / scale,
-        optx.Newton(rtol=tol, atol=tol),
-        guess / scale,
-        max_steps=max_steps,
-        throw=False,
-    )
-    y = sol.value * scale
-    return y, (sol.result == optx.RESULTS.successful) & jnp.all(jnp.isfinite(y))
+    f = lambda z: eqs.drift(0.0, z * scale) / scale
+    jac = jax.jacfwd(f)
+
+    def cond(c):
+        z, step, k = c
+        return (k < max_steps) & (step > tol) & jnp.isfinite(step)
+
+    def body(c):
+        z, _, k = c
+        dz = jnp.linalg.solve(jac(z), -f(z))
+        return z + dz, jnp.max(jnp.abs(dz)), k + 1
+
+    z0 = guess / scale
+    big = jnp.asarray(jnp.finfo(z0.dtype).max, z0.dtype)
+    z, step, _ = jax.lax.while_loop(cond, body, (z0, big, 0))
+    y = z * scale
+    return y, (step <= tol) & jnp.all(jnp.isfinite(y))
 
 
 def physical(eqs: MomentEquations, y: Array) -> Array:
