@@ -34,6 +34,7 @@ def test_sinkhorn_converges_to_the_exact_assignment_as_epsilon_shrinks():
     assert abs(float(out["ot"]) - exact) < 1e-3 * np.log(144) + 1e-3
 
 
+@pytest.mark.slow
 def test_sinkhorn_matches_ott_jax():
     ott = pytest.importorskip("ott")
     from ott.geometry import pointcloud

@@ -24,7 +24,7 @@ from jaxdyn.systems.kuramoto import (
 from jaxdyn.systems.lif import spike_raster
 
 
-@pytest.mark.parametrize("mode", ["exact", "clock"])
+@pytest.mark.parametrize("mode", [pytest.param("exact", marks=pytest.mark.slow), "clock"])
 def test_lif_network_rates_match_closed_form(mode):
     net = LIFNetwork(drive=(1.2, 1.5, 2.0, 3.0, 0.9), tau=10.0, theta=1.0, tau_ref=2.0)
     kw = {} if mode == "exact" else {"adaptive": False, "dt": 0.01}
@@ -117,6 +117,7 @@ def test_group_order_parameters_of_two_locked_and_drifting_groups():
     assert g["between"] < 0.05  # the groups' phases drift apart at 0.3 rad per unit time
 
 
+@pytest.mark.slow
 def test_s2net_top_down_coupling_synchronises_spikes():
     n = 16
     drive = jnp.linspace(1.3, 1.6, n)

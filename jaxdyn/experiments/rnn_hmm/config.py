@@ -47,5 +47,5 @@ PRESETS = {
     "quick": RNNHMMConfig(
         hmms=("chain2", "chain3", "cyclic3"), hidden=32, steps=300, batch=64, n_eval=128
     ),  # fmt: skip
-    "full": RNNHMMConfig(),
+    "full": RNNHMMConfig(steps=1200),
 }
