@@ -43,6 +43,7 @@ from .optimizer_maps import (
 from .kuramoto import DelayedKuramoto, Kuramoto
 from .lif import LIFNetwork, scaffold_adjacency
 from .lorenz import Lorenz
+from .maxwell_aging import AgingMaxwell
 from .pendulum import Pendulum
 from .recharge_oscillator import RechargeOscillator
 from .reaction_network import (
@@ -67,6 +68,7 @@ from .stochastic_oscillator import StochasticOscillator
 from .sync1d import AbstractSync1D, Sync1D, Sync1DColumnar, Sync1DNoisy
 
 for _cls in (
+    AgingMaxwell,
     Boltzmann2D,
     BoltzmannMixture,
     BoltzmannMixtureAP,
@@ -111,6 +113,7 @@ for _cls in (
     register(_cls)
 
 __all__ = [
+    "AgingMaxwell",
     "DelayedKuramoto",
     "Kuramoto",
     "LIFNetwork",
