@@ -49,5 +49,5 @@ PRESETS = {
         steps=150,
         batch=32,
     ),  # fmt: skip
-    "full": CfCConfig(parity_bits=10, n_train=1024, n_test=256, hidden=16, backbone=32, steps=200),
+    "full": CfCConfig(parity_bits=10, n_train=1024, n_test=256, hidden=16, backbone=32, steps=100),
 }
