@@ -25,10 +25,10 @@ demo: $(STAMP)
 	$(BIN)/jaxdyn run sync1d --quick --out runs/sync1d
 
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 test-all: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q -m "slow or not slow"
+	$(BIN)/python -m pytest -q -n auto -m "slow or not slow"
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

@@ -1,3 +1,4 @@
+import gc
 import os
 
 # Several tests check behaviour across devices; four simulated CPU devices make
@@ -17,3 +18,16 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 @pytest.fixture
 def key():
     return jax.random.PRNGKey(0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    """Drop each module's compiled programs when it ends.
+
+    A single process compiling the whole suite's programs (hundreds of executables, four
+    simulated devices) has segfaulted inside XLA's CPU compiler late in the run; keeping
+    what a process holds bounded is cheap, since modules rarely share programs.
+    """
+    yield
+    jax.clear_caches()
+    gc.collect()

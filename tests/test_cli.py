@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -53,10 +54,11 @@ def _toy(cfg: ToyConfig, ctx) -> dict:
     with ctx.stage("decay"):
         ds = ctx.sweep(
             "decay",
-            lambda s, k: jaxdyn.simulate(s, 2.0, ts=ts),
+            lambda s, k: jaxdyn.simulate(s, 2.0, ts=ts, rtol=1e-10, atol=1e-12),
             Decay(),
             jaxdyn.Grid.product(rate=cfg.rates),
             chunk_size=1,
+            devices=jax.devices()[:1],  # one member per chunk: a chunk spans every device
             progress=False,
         )
     ctx.save_dataset(ds, "decay")

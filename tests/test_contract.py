@@ -62,7 +62,9 @@ def test_jit_and_vmap_over_a_parameter_equal_single_runs(cls, key):
     out = batched(values)
     for i, v in enumerate(np.asarray(values)):
         single = final(cls(**{p: float(v)}))
-        for a, b in zip(jax.tree_util.tree_leaves(out), jax.tree_util.tree_leaves(single)):
+        for a, b in zip(
+            jax.tree_util.tree_leaves(out), jax.tree_util.tree_leaves(single), strict=True
+        ):
             np.testing.assert_allclose(np.asarray(a)[i], np.asarray(b), rtol=1e-6, atol=1e-9)
 
 

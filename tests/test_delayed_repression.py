@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxdyn import Grid, simulate, sweep
 from jaxdyn.analysis.stability import (
     fit_hopf_amplitude,
     linear_dde_onset,
@@ -15,7 +16,6 @@ from jaxdyn.analysis.stability import (
     oscillation_amplitude,
     oscillation_period,
 )
-from jaxdyn import Grid, simulate, sweep
 from jaxdyn.systems import RepressionABM, runaway_observables, small_world
 from jaxdyn.systems.replicator import DelayedReplicator, alarm
 

@@ -18,7 +18,7 @@ from jaxdyn.systems import Lorenz, Sync1D
 
 
 class OU(AbstractSDE):
-    """dX = -theta X dt + s dW from X0 = 1: E X_t = e^{-theta t}, Var = s²(1-e^{-2 theta t})/(2 theta)."""
+    """dX = -theta X dt + s dW, X0 = 1: E X_t = e^{-theta t}, Var = s²(1-e^{-2θt})/(2θ)."""
 
     theta: jax.Array
     s: jax.Array

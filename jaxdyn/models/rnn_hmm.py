@@ -182,7 +182,7 @@ class NoisyRNN(eqx.Module):
         return jax.lax.scan(body, h0, xi)[1]
 
     def logits(self, hs: Array) -> Array:
-        return hs @ self.C.T + self.c
+        return hs @ self.C.T + self.c.reshape((1,) * (hs.ndim - 1) + (-1,))
 
     def sample(self, key, length: int, sigma, temperature, burn_in: int = 0, clamp=None):
         """(hidden states, relaxed one-hot outputs) of one sequence, after ``burn_in``."""

@@ -24,7 +24,11 @@ from .delayed_oscillator import DelayedActionOscillator
 from .duffing import Duffing
 from .gauss_map import GaussMap
 from .heat2d import Heat2D
+from .kuramoto import DelayedKuramoto, Kuramoto
 from .langevin import Harmonic, UnderdampedLangevin
+from .lif import LIFNetwork, scaffold_adjacency
+from .lorenz import Lorenz
+from .maxwell_aging import AgingMaxwell
 from .objectives import LessardCounterexample, conditioned_quadratic
 from .optimizer_flows import (
     GradientFlow,
@@ -40,18 +44,14 @@ from .optimizer_maps import (
     NesterovConvex,
     TripleMomentum,
 )
-from .kuramoto import DelayedKuramoto, Kuramoto
-from .lif import LIFNetwork, scaffold_adjacency
-from .lorenz import Lorenz
-from .maxwell_aging import AgingMaxwell
 from .pendulum import Pendulum
-from .recharge_oscillator import RechargeOscillator
 from .reaction_network import (
     AbstractReactionNetwork,
     ChemicalLangevin,
     RateEquations,
     ReactionNetwork,
 )
+from .recharge_oscillator import RechargeOscillator
 from .redundancy import (
     AbstractObjective,
     LogisticRegression,
@@ -75,9 +75,6 @@ for _cls in (
     BoltzmannMixtureAsymptotic,
     BirthDeath,
     Brusselator,
-    Dimerisation,
-    ReactionNetwork,
-    Schlogl,
     Burgers,
     ActiveDrop,
     CellBulkRadial,
@@ -85,6 +82,7 @@ for _cls in (
     DelayedActionOscillator,
     DelayedKuramoto,
     DelayedReplicator,
+    Dimerisation,
     Duffing,
     GaussMap,
     GradientDescent,
@@ -100,9 +98,11 @@ for _cls in (
     NesterovFlow,
     NesterovSCFlow,
     Pendulum,
+    ReactionNetwork,
     RechargeOscillator,
     RedundantGradientNetwork,
     RepressionABM,
+    Schlogl,
     SlowFastMomentum,
     StochasticOscillator,
     Sync1DColumnar,
@@ -118,10 +118,6 @@ __all__ = [
     "Kuramoto",
     "LIFNetwork",
     "scaffold_adjacency",
-    "Boltzmann2D",
-    "BoltzmannMixture",
-    "BoltzmannMixtureAP",
-    "BoltzmannMixtureAsymptotic",
     "AbstractNamedNetwork",
     "AbstractReactionNetwork",
     "BirthDeath",
@@ -131,6 +127,10 @@ __all__ = [
     "RateEquations",
     "ReactionNetwork",
     "Schlogl",
+    "Boltzmann2D",
+    "BoltzmannMixture",
+    "BoltzmannMixtureAP",
+    "BoltzmannMixtureAsymptotic",
     "ARCHITECTURES",
     "AbstractObjective",
     "AbstractSync1D",
