@@ -70,6 +70,9 @@ def test_exp3_probabilities():
     eta = np.sqrt(2 * np.log(4) / (4 * 10))
     expected = np.exp(-eta * np.asarray(L)) / np.exp(-eta * np.asarray(L)).sum()
     np.testing.assert_allclose(p, expected, rtol=1e-12)
+    # eta_scale multiplies the rate: the same as scaling the losses
+    p3 = Exp3(4, eta_scale=3.0).probs(IWState(L, jnp.asarray(9)), None)
+    np.testing.assert_allclose(p3, learner.probs(IWState(3.0 * L, jnp.asarray(9)), None))
 
 
 def test_chebyshev_features():
@@ -126,6 +129,8 @@ def test_regret_exponent_recovers_a_power_law():
 def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="n_arms"):
         TsallisINF(1)
+    with pytest.raises(ValueError, match="eta_scale"):
+        Exp3(3, eta_scale=0.0)
     with pytest.raises(ValueError, match="context_range"):
         ChebCB(3, (1.0, 0.0))
     with pytest.raises(ValueError, match="arms"):

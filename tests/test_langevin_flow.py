@@ -303,3 +303,75 @@ def test_training_approaches_oracle(tmp_path):
     )
     co, oracle = _test_co_bps(res.best, data)
     assert co > 0.8 * oracle
+
+
+# ---- the experiment's statistics over training seeds and test trials ----
+
+
+def test_t_interval_matches_scipy():
+    import scipy.stats
+
+    from jaxdyn.analysis.stats import t_interval
+
+    x = np.array([0.31, 0.33, 0.30, 0.35, 0.32])
+    mean, lo, hi = t_interval(x)
+    ref = scipy.stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=scipy.stats.sem(x))
+    assert mean == pytest.approx(x.mean(), rel=1e-14)
+    np.testing.assert_allclose([lo, hi], ref, rtol=1e-12)
+    # along an axis, NaNs ignored
+    m2, lo2, hi2 = t_interval(np.stack([x, np.append(x[:4], np.nan)]), axis=1)
+    assert hi2[1] - lo2[1] > hi2[0] - lo2[0]  # fewer values, wider interval
+    with pytest.raises(ValueError, match="two finite"):
+        t_interval(np.array([1.0]))
+    with pytest.raises(ValueError, match="level"):
+        t_interval(x, level=1.5)
+
+
+def test_seed_zero_keeps_the_single_seed_key():
+    from jaxdyn import member_key
+    from jaxdyn.experiments.langevin_flow.run import seed_key
+
+    cfg = LangevinFlowConfig(seed=3)
+    np.testing.assert_array_equal(seed_key(cfg, 0), jax.random.PRNGKey(3))
+    np.testing.assert_array_equal(seed_key(cfg, 2), member_key(jax.random.PRNGKey(3), 2))
+
+
+def test_trial_bootstrap_of_planted_rates():
+    """Identical models differ by exactly 0; the oracle's fraction is 1 for the oracle; a
+    spread between seeds widens the two-level interval, not the trials-only one."""
+    from jaxdyn.experiments.langevin_flow.run import trial_bootstrap
+
+    rng = np.random.default_rng(0)
+    n, bins, neurons, n_obs, heldout = 40, 12, 6, 9, np.array([4, 5])
+    truth = np.exp(rng.normal(0.0, 0.5, (n, bins, neurons)))
+    te = {"spikes": rng.poisson(truth).astype(float), "rates": truth}
+    cfg = LangevinFlowConfig(n_bootstrap=200)
+    same = trial_bootstrap(
+        cfg,
+        {"langevin_flow": [truth, truth], "lfads": [truth, truth]},
+        {"smoothing": truth, "oracle": truth},
+        te,
+        heldout,
+        n_obs,
+        jax.random.PRNGKey(0),
+    )
+    for part in ("trials", "two_level"):
+        for m in ("co_bps", "fp_bps", "rate_r2"):
+            assert same[part]["lf_minus_lfads"][m] == [0.0, 0.0]
+        assert same[part]["fraction_of_oracle_co_bps"] == pytest.approx([1.0, 1.0])
+        assert same[part]["oracle"]["rate_r2"] == [1.0, 1.0]
+    # LFADS seeds: one exact, one distorted; LangevinFlow exact
+    blur = truth**0.5 * truth.mean() ** 0.5
+    spread = trial_bootstrap(
+        cfg,
+        {"langevin_flow": [truth, truth], "lfads": [truth, blur]},
+        {"smoothing": truth, "oracle": truth},
+        te,
+        heldout,
+        n_obs,
+        jax.random.PRNGKey(0),
+    )
+    lo_t, hi_t = spread["trials"]["lf_minus_lfads"]["rate_r2"]
+    lo_2, hi_2 = spread["two_level"]["lf_minus_lfads"]["rate_r2"]
+    assert 0 < lo_t <= hi_t and hi_2 - lo_2 > hi_t - lo_t
+    assert lo_2 == pytest.approx(0.0, abs=1e-12)  # a resample can pick the exact seed twice

@@ -325,13 +325,88 @@ def test_heat_sequence_is_the_cn_instances():
         assert float(rho_j[t]) == pytest.approx(float(op.jacobi_radius()), rel=1e-12)
 
 
+def test_shifted_sequence_is_khodaks_distribution():
+    """c = -0.15 + 0.6 Beta(a, b) on the unscaled Laplacian; ρ_J = 4 cos(πh)/(4 + c) is the
+    Jacobi radius of the assembled matrix; the Beta means are a/(a + b)."""
+    from jaxdyn.experiments.learning_to_relax import shifted_sequence
+
+    m, n = 4, 4000
+    for beta in ((0.5, 1.5), (2.0, 6.0)):
+        d, e, b, c, rho = shifted_sequence(jax.random.PRNGKey(3), m, n, -0.15, 0.6, beta)
+        c = np.asarray(c)
+        assert c.min() >= -0.15 and c.max() <= 0.45
+        mean = -0.15 + 0.6 * beta[0] / sum(beta)
+        sd = 0.6 * np.sqrt(beta[0] * beta[1] / (sum(beta) ** 2 * (sum(beta) + 1)))
+        assert abs(c.mean() - mean) < 4 * sd / np.sqrt(n)
+        assert b.shape == (n, m, m)
+    A = np.asarray(Stencil5(m, d[0], e[0]).to_dense())
+    D = np.diag(np.diag(A))
+    rho_exact = np.max(np.abs(np.linalg.eigvals(np.eye(m * m) - np.linalg.solve(D, A))))
+    assert float(rho[0]) == pytest.approx(rho_exact, rel=1e-12)
+
+
+def test_sorted_cost_table_equals_the_plain_table():
+    """The experiment's table (instances batched by ρ_J, padded to whole batches) equals
+    iteration_table on the unsorted instances; the Young column equals single solves at
+    each instance's own ω*."""
+    from jaxdyn.experiments.learning_to_relax import PRESETS, shifted_sequence
+    from jaxdyn.experiments.learning_to_relax.run import cost_table
+
+    with jax.enable_x64(True):
+        cfg = PRESETS["tiny"].replace(n_instances=130)
+        d, e, b, c, rho = shifted_sequence(
+            jax.random.PRNGKey(4), cfg.m, 130, -0.15, 0.6, (0.5, 1.5)
+        )
+        omegas = jnp.linspace(1.0, 1.95, 4)
+        costs, young = cost_table(cfg, d, e, b, rho, omegas)
+        plain = iteration_table(cfg.m, d, e, b, omegas, tol=cfg.tol, max_iter=cfg.max_iter)
+        np.testing.assert_array_equal(costs, np.asarray(plain))
+        for t in (0, 77, 129):
+            w = optimal_omega(rho[t])
+            single = sor_solve(Stencil5(cfg.m, d[t], e[t]), b[t], w, tol=cfg.tol, max_iter=2000)
+            assert int(young[t]) == int(single.iterations)
+        # Young's ω* is near the grid's best for every instance
+        assert np.all(young <= 1.3 * costs.min(axis=1))
+
+
+def test_summary_of_a_planted_table():
+    """Totals, ratios and savings of the summary on a table whose numbers are known."""
+    from jaxdyn.experiments.learning_to_relax import PRESETS
+    from jaxdyn.experiments.learning_to_relax.run import summarise
+
+    cfg = PRESETS["tiny"].replace(n_omegas=3, fixed_omegas=(1.0,))
+    omegas = np.array([1.0, 1.5, 1.9])
+    T, trials = 50, 3
+    costs = np.tile(np.array([40, 20, 30]), (trials, T, 1))
+    costs[:, ::2, 2] = 10  # arm 2 is best on even instances: oracle 10/20 alternating
+    tables = {"costs": costs, "young": np.full((trials, T), 12)}
+    arms = {"always 1.5": np.ones((trials, T), int), "oracle-like": np.argmin(costs, axis=2)}
+    res = summarise(cfg, tables, arms, omegas, jax.random.PRNGKey(0))
+    fixed1 = res["learners"]["always 1.5"]
+    assert res["totals"]["Gauss-Seidel (ω=1)"]["mean"] == 40 * T
+    assert (
+        res["totals"]["best fixed ω (hindsight)"]["mean"] == 20 * T
+    )  # arm 1: 20 < 20 T/2 + 30 T/2
+    assert fixed1["over_best_fixed"]["mean"] == pytest.approx(1.0)
+    assert fixed1["saved_vs_gauss_seidel"]["mean"] == pytest.approx(0.5)
+    assert fixed1["regret_vs_best_fixed_at_T"]["mean"] == pytest.approx(0.0)
+    orc = res["learners"]["oracle-like"]
+    assert orc["over_best_fixed"]["mean"] == pytest.approx(15 / 20)
+    assert orc["over_young"]["mean"] == pytest.approx(15 / 12)
+    assert orc["over_grid_optimal"]["mean"] == pytest.approx(1.0)
+    assert orc["regret_exponent_vs_best_fixed"]["mean"] is None or np.isnan(
+        orc["regret_exponent_vs_best_fixed"]["mean"]
+    )
+
+
 @pytest.mark.parametrize(
     "overrides, match",
     [
         (["omega_min=1.9", "omega_max=1.5"], "omega_min"),
-        (["shift_min=2", "shift_max=1"], "shift_min"),
+        (["shift_min=-0.5"], "shift_min"),
         (["omega_max=2.5"], "omega_max"),
         (["heat_amplitude=1.0"], "heat_amplitude"),
+        (["sequences=heat,poisson"], "sequences"),
     ],
 )
 def test_learning_to_relax_rejects_bad_configs(tmp_path, overrides, match):

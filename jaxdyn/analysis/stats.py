@@ -33,4 +33,26 @@ def mean_and_sem(x: ArrayLike, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return mean, sem
 
 
-__all__ = ["mean_and_sem", "wilson_interval"]
+def t_interval(
+    x: ArrayLike, axis: int = 0, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and Student-t confidence interval of the mean along ``axis`` (NaNs ignored).
+
+    mean ± t_{(1+level)/2, n-1} s/√n over n independent replicates (seeds, trials): exact
+    for normal replicates, and the usual interval for a handful of training seeds.
+    Returns ``(mean, low, high)``; needs at least two finite values.
+    """
+    from scipy.stats import t as student_t
+
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    x = np.asarray(x, float)
+    n = np.sum(np.isfinite(x), axis=axis)
+    if np.any(n < 2):
+        raise ValueError("t_interval needs at least two finite values along axis")
+    mean, sem = mean_and_sem(x, axis=axis)
+    half = student_t.ppf(0.5 + level / 2, n - 1) * sem
+    return mean, mean - half, mean + half
+
+
+__all__ = ["mean_and_sem", "t_interval", "wilson_interval"]

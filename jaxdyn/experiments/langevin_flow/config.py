@@ -14,6 +14,9 @@ class LangevinFlowConfig(Config):
     n_heldout: int = param(8, "held-out neurons (predicted from the held-in ones)", low=1)
     n_bins: int = param(50, "bins per trial (20 ms)", low=4)
     n_fwd: int = param(10, "forward-prediction bins at the end of each trial", low=1)
+    train_seeds: int = param(
+        1, "training seeds of each model (initialisation, batches, dropout, samples)", low=1
+    )
     steps: int = param(300, "optimiser steps of each model", low=1)
     batch_size: int = param(64, "trials per batch", low=1)
     lr: float = param(5e-3, "peak learning rate (warm-up, cosine decay)", low=1e-6, high=1.0)
@@ -50,6 +53,7 @@ class LangevinFlowConfig(Config):
 PRESETS = {
     "tiny": LangevinFlowConfig(
         n_trials=30,
+        train_seeds=2,
         n_neurons=10,
         n_heldout=3,
         n_bins=12,
@@ -68,6 +72,11 @@ PRESETS = {
     ),
     "quick": LangevinFlowConfig(),
     "full": LangevinFlowConfig(
-        n_trials=1000, steps=2000, kl_warmup=500, eval_every=100, eval_samples=8
+        n_trials=1000,
+        train_seeds=5,
+        steps=2000,
+        kl_warmup=500,
+        eval_every=100,
+        eval_samples=8,
     ),
 }

@@ -17,9 +17,10 @@ COLORS = {
 }
 
 
-def fig_latents(truth, aligned: Mapping[str, np.ndarray], n_obs: int, rows, n_show: int = 6):
+def fig_latents(truth, aligned: Mapping[str, np.ndarray], n_obs: int, r2, n_show: int = 6):
     """Test trials in the x-z plane (truth vs LangevinFlow's affinely aligned latents) and
-    one trial's aligned latents against time for each model."""
+    one trial's aligned latents against time for each model (training seed 0); ``r2`` is
+    each model's latent R²."""
     names = list(aligned)
     fig, axes = figure(1, 1 + len(names), panel=(4.4, 4.0))
     ax = axes[0, 0]
@@ -40,7 +41,6 @@ def fig_latents(truth, aligned: Mapping[str, np.ndarray], n_obs: int, rows, n_sh
             ls="--",
             label="LangevinFlow (aligned)" if i == 0 else None,
         )
-    r2 = {n: rows[n]["latent_r2"] for n in names}
     ax.set(
         xlabel="x (z-scored)",
         ylabel="z (z-scored)",
@@ -91,23 +91,80 @@ def fig_rates_raster(te: Mapping, rates: Mapping, heldout, n_obs: int, trial: in
     return fig
 
 
-def fig_summary(rows: Mapping, histories: Mapping):
-    """Test co-bps and fp-bps of every method, and the validation co-bps during training."""
-    fig, axes = figure(1, 3, panel=(4.4, 3.8))
+def fig_summary(table: Mapping, diffs: Mapping, histories: Mapping, metrics_: tuple):
+    """Test co-bps, fp-bps and rate R² of every method (trained models: mean over training
+    seeds with the 95 % interval over seeds, seeds as dots), LangevinFlow's paired
+    differences to each baseline, and the validation co-bps during training."""
     names = ["null", "smoothing", "lfads", "langevin_flow", "oracle"]
-    for ax, metric in zip(axes[0, :2], ("co_bps", "fp_bps"), strict=True):
-        vals = [rows[n][metric] for n in names]
-        ax.bar(names, vals, color=[COLORS[n] for n in names])
-        label = metric.replace("_", "-")
-        ax.set(ylabel=f"{label} (bits/spike)", title=f"Test {label}")
-        ax.tick_params(axis="x", rotation=30)
-        for i, v in enumerate(vals):
-            ax.text(i, v, f"{v:.3f}", ha="center", va="bottom", fontsize=8)
-    ax = axes[0, 2]
-    for name, metrics in histories.items():
-        valid = metrics["valid"]
-        ax.plot(valid.steps, valid.values, "o-", color=COLORS[name], label=name)
-    ax.axhline(rows["oracle"]["co_bps"], color="k", ls="--", label="oracle (test)")
-    ax.set(xlabel="training step", ylabel="validation co-bps", title="Training progress")
-    ax.legend(fontsize=8)
+    fig, axes = figure(1, len(metrics_) + 2, panel=(3.9, 3.7))
+    for ax, metric in zip(axes[0, : len(metrics_)], metrics_, strict=True):
+        for i, n in enumerate(names):
+            v = table[n][metric]
+            if isinstance(v, Mapping):
+                ax.bar(i, v["mean"], color=COLORS[n])
+                if v["ci95"] is not None:
+                    lo, hi = v["ci95"]
+                    ax.errorbar(
+                        i,
+                        v["mean"],
+                        yerr=[[v["mean"] - lo], [hi - v["mean"]]],
+                        color="k",
+                        capsize=3,
+                    )
+                ax.plot(np.full(len(v["seeds"]), i), v["seeds"], "k.", ms=3)
+                label = v["mean"]
+            else:
+                ax.bar(i, v, color=COLORS[n])
+                label = v
+            ax.text(i, label, f"{label:.3f}", ha="center", va="bottom", fontsize=7, clip_on=True)
+        lab = metric.replace("_", "-").replace("rate-r2", "rate R² (observed bins)")
+        ax.set_xticks(range(len(names)), names, rotation=30)
+        ax.set(ylabel=lab, title=f"Test {lab}")
+        if metric == "rate_r2":
+            ax.set_ylim(-0.1, 1.05)
+    ax = axes[0, len(metrics_)]
+    xs = np.arange(len(metrics_))
+    for j, other in enumerate(("lfads", "smoothing")):
+        d = diffs[f"lf_minus_{other}"]
+        means = np.array([d[m]["mean"] for m in metrics_])
+        if d[metrics_[0]]["ci95"] is not None:
+            err = np.array(
+                [[d[m]["mean"] - d[m]["ci95"][0], d[m]["ci95"][1] - d[m]["mean"]] for m in metrics_]
+            ).T
+        else:
+            err = None
+        ax.errorbar(
+            xs + 0.15 * (2 * j - 1),
+            means,
+            yerr=err,
+            fmt="o",
+            capsize=3,
+            color=COLORS[other],
+            label=f"LangevinFlow - {other}",
+        )
+    ax.axhline(0.0, color="gray", lw=0.8)
+    ax.set_xticks(xs, [m.replace("_", "-") for m in metrics_])
+    ax.set_yscale("symlog", linthresh=0.01)
+    ax.set(title="Paired differences (95% over seeds)", ylabel="difference")
+    ax.legend(fontsize=7)
+    ax = axes[0, len(metrics_) + 1]
+    for name, runs in histories.items():
+        for s, metrics in enumerate(runs):
+            valid = metrics["valid"]
+            ax.plot(
+                valid.steps,
+                valid.values,
+                "o-",
+                ms=2,
+                lw=1,
+                alpha=0.8,
+                color=COLORS[name],
+                label=name if s == 0 else None,
+            )
+    oracle = table["oracle"]["co_bps"]
+    ax.axhline(oracle, color="k", ls="--", label="oracle (test)")
+    ax.set(
+        xlabel="training step", ylabel="validation co-bps", title="Training progress (every seed)"
+    )
+    ax.legend(fontsize=7)
     return fig
