@@ -108,11 +108,14 @@ def phase_diagram(cfg: BenignOscillationConfig, ctx: Run) -> dict:
         key=jax.random.PRNGKey(cfg.seed + 1),
         chunk_size=64,
     )
+    # A member whose state went non-finite is flagged by its status (its loss and accuracy
+    # are not NaN but meaningless): it counts as diverged and stays out of the means.
+    ok = ds["status"] == 0
     out = {
-        k: ds[k].mean("seed").values
+        k: ds[k].where(ok).mean("seed").values
         for k in ("acc", "acc_weak", "align_weak", "align_strong", "loss")
     }
-    out["diverged"] = (~np.isfinite(ds["loss"].values)).mean(axis=-1)
+    out["diverged"] = 1.0 - ok.mean("seed").values
     out["lrs"], out["weaks"] = np.asarray(cfg.phase_lrs), np.asarray(cfg.phase_weaks)
     out["status"] = status_counts(ds)
     return out
