@@ -35,7 +35,7 @@ def _list() -> None:
     from . import systems
     from .experiments import get, names
 
-    print("experiments (jaxdyn run NAME --preset tiny|quick|full):")
+    print("experiments (jaxdyn run NAME --preset tiny|quick|full, or an extra preset):")
     for name in names():
         exp = get(name)
         print(f"  {name:24s} paper {exp.paper:4s} {exp.description}")
@@ -93,7 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("name")
     run = sub.add_parser("run", help="run an experiment; writes results.json and figures")
     run.add_argument("name")
-    run.add_argument("--preset", choices=("tiny", "quick", "full"), default=None)
+    run.add_argument(
+        "--preset",
+        default=None,
+        help="tiny | quick | full (default), or an extra preset the experiment defines "
+        "(e.g. gpu); `jaxdyn show NAME` lists them",
+    )
     run.add_argument("--quick", action="store_true", help="same as --preset quick")
     run.add_argument("--out", default=None, help="output directory (default runs/NAME)")
     run.add_argument(

@@ -133,7 +133,10 @@ def test_run_writes_results_listing_only_its_files(tmp_path, capsys):
         (["run", "_toy", "--set", "rates=0.3,-2"], r"--set rates: .*must lie in \[0.0, inf\]"),
         (["run", "_toy", "--set", "mode=min"], r"--set mode: .*must be one of \['sum', 'max'\]"),
         (["run", "_toy", "--set", "seed=-3"], r"--set seed: .*must lie in \[0, inf\]"),
-        (["run", "_toy", "--preset", "huge"], "invalid choice: 'huge'"),
+        (
+            ["run", "_toy", "--preset", "huge"],
+            r"preset must be one of \['tiny', 'quick', 'full'\], got 'huge'",
+        ),
         (["run", "_toy", "--preset", "full", "--quick"], "--quick contradicts --preset full"),
         (["show", "nothing"], "no experiment or system named 'nothing'"),
     ],

@@ -235,3 +235,21 @@ def test_replay_adjoint_reaches_fields_and_observable_closures_under_vmap():
 def test_replay_reports_an_exhausted_record():
     traj = simulate(Lorenz(), 5.0, rtol=1e-10, atol=1e-10, adjoint="replay", max_steps=20)
     assert int(traj.status) == jaxdyn.STATUS_MAX_STEPS
+
+
+def test_traced_save_times_warn_and_numpy_ones_take_the_scan_path():
+    """``jnp.asarray(ts)`` inside jit is a tracer: the fixed-step scan cannot place the
+    saves and the solve falls back to diffrax's loop (40x slower for the sync1d sweep
+    before this was found). That fallback warns; NumPy save times under jit do not."""
+    import warnings
+
+    ts = np.linspace(0.5, 2.0, 4)
+    sde = OU()
+    key = jax.random.PRNGKey(3)
+    with pytest.warns(UserWarning, match="traced save times"):
+        jax.jit(lambda k: simulate(sde, 2.0, key=k, ts=jnp.asarray(ts), dt=0.01).ys)(key)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fast = jax.jit(lambda k: simulate(sde, 2.0, key=k, ts=ts, dt=0.01).ys)(key)
+    # the scan path's saves are those of the unjitted call (same increments, same steps)
+    np.testing.assert_allclose(fast, simulate(sde, 2.0, key=key, ts=ts, dt=0.01).ys, rtol=1e-6)

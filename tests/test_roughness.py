@@ -9,6 +9,7 @@ from jaxdyn.analysis.roughness import (
     columnar_linear_w2_sat,
     ew_linear_w2,
     ew_linear_w2_sat,
+    excess_kurtosis,
     growth_exponent,
     growth_window,
     is_saturated,
@@ -201,3 +202,26 @@ def test_early_time_limits_of_linear_theory():
     assert columnar_linear_w2(t, L, K, sigma) == pytest.approx(
         sigma**2 * t**2 * (L - 1) / L, rel=1e-5
     )
+
+
+def test_excess_kurtosis_of_known_profiles(key):
+    import jax
+    import jax.numpy as jnp
+
+    # two-level profile with a fraction p raised: Bernoulli excess kurtosis (1 - 6p(1-p))/(p(1-p))
+    for n_up, L in ((1, 4), (3, 12), (4, 8)):
+        h = np.zeros(L)
+        h[:n_up] = -1.7
+        p = n_up / L
+        q = p * (1 - p)
+        assert excess_kurtosis(h) == pytest.approx((1 - 6 * q) / q, rel=1e-12)
+    assert excess_kurtosis(np.full(5, 2.0)) == 0.0
+    # Gaussian and uniform samples: 0 and -6/5 within sampling error (n = 200 000)
+    g = np.asarray(jax.random.normal(key, (200_000,)), dtype=float)
+    assert excess_kurtosis(g) == pytest.approx(0.0, abs=0.05)
+    u = np.asarray(jax.random.uniform(key, (200_000,)), dtype=float)
+    assert excess_kurtosis(u) == pytest.approx(-1.2, abs=0.02)
+    # traced, batched and shift/scale invariant
+    h = np.asarray(jax.random.normal(key, (3, 40))) ** 2
+    k = np.asarray(jax.jit(excess_kurtosis)(jnp.asarray(h)))
+    np.testing.assert_allclose(k, excess_kurtosis(3.0 * h - 1.0), rtol=1e-4)

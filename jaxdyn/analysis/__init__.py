@@ -14,6 +14,7 @@ from .roughness import (
     columnar_linear_w2_sat,
     ew_linear_w2,
     ew_linear_w2_sat,
+    excess_kurtosis,
     growth_exponent,
     growth_window,
     is_saturated,
@@ -74,6 +75,7 @@ __all__ = [
     "saturation_time",
     "saturation_value",
     "skewness",
+    "excess_kurtosis",
     "width",
     "winding_indices",
 ]

@@ -16,6 +16,7 @@ Four paths, chosen by what the solve needs:
 from __future__ import annotations
 
 import typing
+import warnings
 
 import diffrax as dfx
 import jax
@@ -149,6 +150,14 @@ def integrate_diffrax(
         max_steps = check_int("max_steps", max_steps, 1)
     solver = p.solver or _default_solver(system, adaptive)
 
+    if not adaptive and adjoint is None and concrete and p.concrete_ts is None:
+        # jnp.asarray(ts) inside a jit/vmap trace is a tracer even for a constant: the
+        # scan path cannot place the saves, and diffrax's loop is ~40x slower (sync1d).
+        warnings.warn(
+            "simulate: fixed-step solve with traced save times ts; pass a NumPy array "
+            "(not jnp.asarray inside jit/vmap) to use the fast scan path",
+            stacklevel=3,
+        )
     if not adaptive and adjoint is None and concrete and p.concrete_ts is not None:
         if not (stochastic and isinstance(solver, dfx.AbstractSRK)):  # SRKs need Levy areas
             noise = _noise(system, p.y0) if stochastic else None

@@ -229,6 +229,73 @@ def fig_slips(regimes: dict[str, xr.Dataset]):
     return fig
 
 
+#: Tracy-Widom GOE (flat initial condition) skewness and excess kurtosis
+#: (M. Prähofer and H. Spohn, Physica A 279, 342 (2000))
+TW_GOE = {"skew": 0.2935, "kurt": 0.1652}
+
+
+def fig_kpz_collapse(regimes: dict[str, xr.Dataset], kappa: float):
+    """β_eff - β_linear, skewness and excess kurtosis against the KPZ coupling g (all
+    synchronized points, both randomness kinds), and β_eff against K/K_c at a = 0
+    (columnar): the collapse the paper discusses and the distortion by phase slips."""
+    fig, axes = figure(1, 4, panel=(4.0, 3.4))
+    axes = np.ravel(axes)
+    markers = {"white": "o", "columnar": "s"}
+    for randomness in RANDOMNESS:
+        c = regimes[randomness]
+        sync = (c["code"] >= 2).values
+        g = c["g"].transpose(*c["code"].dims).values
+        for ax, (name, ref) in zip(
+            axes[:3],
+            (("beta", None), ("skew_late", TW_GOE["skew"]), ("kurt_late", TW_GOE["kurt"])),
+            strict=True,
+        ):
+            y = c[name].values - (c["beta_linear"].values if name == "beta" else 0.0)
+            ok = sync & np.isfinite(y) & (g > 0)
+            ax.scatter(
+                g[ok],
+                y[ok],
+                c=np.broadcast_to(c["a"].values, c["code"].shape)[ok],
+                marker=markers[randomness],
+                cmap="viridis",
+                vmin=0,
+                vmax=float(c["a"].max()),
+                s=14,
+                label=randomness,
+                edgecolors="none",
+            )
+            if ref is not None:
+                ax.axhline(ref, color="k", ls="--", lw=0.8)
+    axes[0].set_ylabel("β_eff - β_linear (same window)")
+    axes[1].set_ylabel("skewness, t1/10 <= t <= t_sat/3")
+    axes[2].set_ylabel("excess kurtosis, same window")
+    for ax in axes[:3]:
+        ax.set_xscale("log")
+        ax.set_xlabel("KPZ coupling g")
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=7, title="dashed: TW-GOE", title_fontsize=7)
+    c = regimes["columnar"].sel(a=0.0)
+    Kc = c["sigma"] * kappa
+    x = (c["K"] / Kc).transpose("K", "sigma").values
+    b = c["beta"].transpose("K", "sigma").values
+    slips = c["slips_per_osc"].transpose("K", "sigma").values
+    ok = np.isfinite(b)
+    sc = axes[3].scatter(x[ok], b[ok], c=np.log10(slips[ok] + 1e-4), cmap="magma", s=16)
+    fig.colorbar(sc, ax=axes[3], label="log10(slips per oscillator)")
+    axes[3].axvline(1.0, color="k", lw=0.8)
+    axes[3].axhline(EXPONENTS["columnar_EW"]["beta"], color="k", ls=":", lw=0.8)
+    axes[3].set_xscale("log")
+    axes[3].set_xlabel("K / K_c (columnar, a = 0, median κ)")
+    axes[3].set_ylabel("β_eff over 1/K <= t <= 10/K")
+    axes[3].grid(alpha=0.3)
+    fig.suptitle(
+        f"KPZ coupling as a collapse variable and Tracy-Widom statistics "
+        f"(L = {regimes['white'].attrs['L']}; colour: a)",
+        fontsize=11,
+    )
+    return fig
+
+
 def fig_fit_and_locking(fitres: dict, lockres: dict, alphas: dict, lock_grid_agreement: float):
     """The gradient fit of (K, a), locking at 0.9/1.1 K_c, and W_sat against L."""
     fig, axes = figure(1, 3, panel=(4.7, 4.2))

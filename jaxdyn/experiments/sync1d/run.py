@@ -11,6 +11,7 @@ import xarray as xr
 from ...analysis.roughness import (
     columnar_linear_w2,
     ew_linear_w2,
+    excess_kurtosis,
     growth_exponent,
     growth_window,
     is_saturated,
@@ -37,7 +38,9 @@ from .figures import (
     LITERATURE_BETA,
     RANDOMNESS,
     REGIMES,
+    TW_GOE,
     fig_fit_and_locking,
+    fig_kpz_collapse,
     fig_regimes,
     fig_saturation,
     fig_slips,
@@ -64,7 +67,7 @@ def member_fn(ts: np.ndarray, dt_white: float):
 
     def member(system, key):
         solve = {"dt": dt_white} if system.is_stochastic else COLUMNAR_SOLVE
-        traj = simulate(system, t1, key=key, ts=jnp.asarray(ts), observable=profile, **solve)
+        traj = simulate(system, t1, key=key, ts=ts, observable=profile, **solve)
         theta = traj.ys
         return {
             # the requested times (a failed solve leaves unreached save times at inf)
@@ -72,6 +75,7 @@ def member_fn(ts: np.ndarray, dt_white: float):
             "status": traj.status,
             "W2": roughness2(theta),
             "skew": skewness(theta),
+            "kurt": excess_kurtosis(theta),
             "slips": phase_slips(theta),
             **frequency_locking(ts, theta, t1 / 2),
         }
@@ -101,10 +105,12 @@ def classify(ds: xr.Dataset, randomness: str, kpz_excess: float) -> xr.Dataset:
     locked = ds["locked_frac"].mean("seed").transpose(*point_dims)
     slips = (ds["slips"].sum("time").mean("seed") / L).transpose(*point_dims)
     skew_t = ds["skew"].mean("seed").transpose(*point_dims, "time")
+    kurt_t = ds["kurt"].mean("seed").transpose(*point_dims, "time") if "kurt" in ds else None
     late = ts >= ts[-1] / 10
 
     out = {n: np.full(locked.shape, np.nan) for n in ("beta", "beta_linear", "beta_late")}
-    out |= {n: np.full(locked.shape, np.nan) for n in ("W_sat", "t_sat", "skew")}
+    out |= {n: np.full(locked.shape, np.nan) for n in ("W_sat", "t_sat", "skew", "kurt")}
+    out |= {n: np.full(locked.shape, np.nan) for n in ("skew_late", "kurt_late")}
     code = np.zeros(locked.shape, dtype=int)
     for idx in np.ndindex(locked.shape):
         point = dict(zip(point_dims, idx, strict=True))
@@ -123,6 +129,14 @@ def classify(ds: xr.Dataset, randomness: str, kpz_excess: float) -> xr.Dataset:
                 ts[sel], np.sqrt(linear(ts[sel], L, K, sigma))
             )
             out["skew"][idx] = float(skew_t.isel(point).isel(time=sel).mean())
+            if kurt_t is not None:
+                out["kurt"][idx] = float(kurt_t.isel(point).isel(time=sel).mean())
+        # one-point statistics late in the growth regime (t1/10 <= t <= t_sat/3), where
+        # the KPZ class predicts the Tracy-Widom values
+        growing = late & (ts <= out["t_sat"][idx] / 3 if np.isfinite(out["t_sat"][idx]) else late)
+        if growing.any() and kurt_t is not None:
+            out["skew_late"][idx] = float(skew_t.isel(point).isel(time=growing).mean())
+            out["kurt_late"][idx] = float(kurt_t.isel(point).isel(time=growing).mean())
         f, s = float(locked.isel(point)), float(slips.isel(point))
         if f < 0.5:
             code[idx] = 0
@@ -206,7 +220,7 @@ def locking_check(cfg: Sync1DConfig, key) -> dict:
     def locks(K, k):
         ring = Sync1D(L=L, K=K, sigma=1.0, a=0.0, randomness="columnar")
         theta = simulate(
-            ring, t1, key=k, ts=jnp.asarray(ts), observable=profile, rtol=1e-6, max_steps=1_000_000
+            ring, t1, key=k, ts=ts, observable=profile, rtol=1e-6, max_steps=1_000_000
         ).ys
         return is_locked(ts, theta, t1 / 2)
 
@@ -234,7 +248,7 @@ def alpha_run(cfg: Sync1DConfig, randomness: str, key, ctx: Run) -> dict:
                 system,
                 t1,
                 key=k,
-                ts=jnp.asarray(ts),
+                ts=ts,
                 observable=roughness2,
                 dt=0.05,
                 rtol=1e-6,
@@ -354,6 +368,38 @@ def beta_summary(regimes: dict[str, xr.Dataset]) -> dict:
     return out
 
 
+def kpz_summary(regimes: dict[str, xr.Dataset]) -> dict:
+    """At the KPZ points of largest coupling g: β_eff and the one-point statistics
+    (skewness, excess kurtosis late in the growth regime) against 1/3 and Tracy-Widom."""
+    out = {}
+    for randomness, name in (("white", "KPZ"), ("columnar", "columnar KPZ")):
+        c = regimes[randomness]
+        sel = (c["code"] == 3).values
+        g = c["g"].transpose(*c["code"].dims).values
+        if not sel.any():
+            out[f"tracy_widom[{name}]"] = None
+            continue
+        top = sel & (g >= np.quantile(g[sel], 0.75))  # the strongest quarter of KPZ points
+        stats = {
+            k: float(np.nanmedian(c[k].values[top]))
+            if np.isfinite(c[k].values[top]).any()
+            else None
+            for k in ("beta", "skew_late", "kurt_late")
+        }
+        note = f"median over the {int(top.sum())} {name} points with the largest g"
+        if randomness == "white":
+            out["beta[KPZ, strongest g]"] = number(
+                stats["beta"], literature=1 / 3, note=note + " (window 1/K <= t <= 10/K)"
+            )
+        out[f"skewness[{name}]"] = number(
+            stats["skew_late"], literature=TW_GOE["skew"], note=note + "; TW-GOE (flat start)"
+        )
+        out[f"excess_kurtosis[{name}]"] = number(
+            stats["kurt_late"], literature=TW_GOE["kurt"], note=note + "; TW-GOE"
+        )
+    return out
+
+
 @experiment("sync1d", paper="1", presets=PRESETS)
 def run(cfg: Sync1DConfig, ctx: Run) -> dict:
     """Dynamical phase diagram of 1D synchronization: RD/LG, EW, KPZ and phase slips."""
@@ -379,6 +425,7 @@ def run(cfg: Sync1DConfig, ctx: Run) -> dict:
         ctx.savefig(fig_saturation(regimes), "saturation")
         ctx.savefig(fig_width_curves(regimes), "width_curves")
         ctx.savefig(fig_slips(regimes), "phase_slips")
+        ctx.savefig(fig_kpz_collapse(regimes, np.median(lock_grid["kappa"])), "kpz_collapse")
         ctx.savefig(
             fig_fit_and_locking(fitres, lock, alphas, lock_grid["agreement"]), "fit_locking_alpha"
         )
@@ -386,6 +433,7 @@ def run(cfg: Sync1DConfig, ctx: Run) -> dict:
     n_lock = f"{cfg.lock_seeds} rings, L={cfg.lock_L}"
     return {
         **beta_summary(regimes),
+        **kpz_summary(regimes),
         "alpha[EW]": number(
             alphas["white"]["alpha"],
             literature=0.5,
