@@ -1,5 +1,5 @@
-"""Neural models (Fourier neural operators, Jacobian regularisers, LangevinFlow, LFADS) and
-the one training loop, :func:`train`."""
+"""Neural models (Fourier neural operators, Jacobian regularisers, LangevinFlow, LFADS, a
+radial ML interatomic potential) and the one training loop, :func:`train`."""
 
 from .fno import FNO1d, FNOStep, SpectralConv1d
 from .jacobian import (
@@ -11,13 +11,16 @@ from .jacobian import (
 )
 from .langevin_flow import LangevinFlow
 from .lfads import LFADS
+from .mlip import EnergyForceLoss, RadialMLIP
 from .potentials import CoupledOscillatorPotential
 from .training import Hook, Series, TrainResult, step_memory, train
 
 __all__ = [
     "CoupledOscillatorPotential",
+    "EnergyForceLoss",
     "LFADS",
     "LangevinFlow",
+    "RadialMLIP",
     "FNO1d",
     "FNOStep",
     "Hook",

@@ -26,6 +26,7 @@ from .gauss_map import GaussMap
 from .heat2d import Heat2D
 from .kuramoto import DelayedKuramoto, Kuramoto
 from .langevin import Harmonic, UnderdampedLangevin
+from .lennard_jones import LangevinMD, LennardJonesMixture
 from .lif import LIFNetwork, scaffold_adjacency
 from .lorenz import Lorenz
 from .maxwell_aging import AgingMaxwell
@@ -91,6 +92,7 @@ for _cls in (
     HeavyBallFlow,
     Heat2D,
     Kuramoto,
+    LangevinMD,
     LIFNetwork,
     Lorenz,
     Nesterov,
@@ -156,6 +158,8 @@ __all__ = [
     "conditioned_quadratic",
     "Harmonic",
     "Heat2D",
+    "LangevinMD",
+    "LennardJonesMixture",
     "Lorenz",
     "LogisticRegression",
     "Pendulum",
