@@ -529,6 +529,12 @@ def _continue(problem, y0, p0, ds0, ds_min, ds_max, p_min, p_max, direction, opt
     steps = jnp.concatenate([eq.steps[None], steps])
     ys, ps = xs[:, :n], xs[:, n]
     bp = jax.vmap(lambda x, t: jnp.linalg.slogdet(_augmented(problem, x, t))[0])(xs, ts)
+    # Batched LU (slogdet) and batched eig are independent, so XLA:CPU runs them at once;
+    # each splits its batch over the intra-op pool from inside it, and on a 2-thread pool
+    # both then wait forever (jaxlib's ParallelBatchMap; seen in active_drop). A real data
+    # dependency orders them (an optimization_barrier does not: the CPU runtime orders
+    # work by buffers, and the barrier's outputs alias its inputs).
+    ys = jnp.where(jnp.isnan(bp)[:, None], jnp.nan, ys)
     if opts.stability:
         ev = jax.vmap(problem.eigenvalues)(ys, ps)
         if opts.n_eigs is not None:
