@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import diffrax as dfx
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -253,3 +254,24 @@ def test_traced_save_times_warn_and_numpy_ones_take_the_scan_path():
         fast = jax.jit(lambda k: simulate(sde, 2.0, key=k, ts=ts, dt=0.01).ys)(key)
     # the scan path's saves are those of the unjitted call (same increments, same steps)
     np.testing.assert_allclose(fast, simulate(sde, 2.0, key=key, ts=ts, dt=0.01).ys, rtol=1e-6)
+
+
+def test_backsolve_adjoint_saves_states_and_refuses_an_observable():
+    """diffrax's BacksolveAdjoint cannot save through SaveAt(fn=...): simulate saves the
+    state without fn when no observable is given (so the continuous adjoint works and its
+    gradient matches the checkpointed one), and names the conflict otherwise."""
+    ode = Lorenz()
+    y0 = jnp.asarray([1.0, 1.0, 1.0])
+    ts = np.linspace(0.1, 0.5, 5)
+
+    def loss(rho, adjoint):
+        sys = eqx.tree_at(lambda s: s.rho, ode, rho)
+        return jnp.sum(simulate(sys, 0.5, y0=y0, ts=ts, rtol=1e-8, atol=1e-8, adjoint=adjoint).ys)
+
+    g_back = jax.grad(loss)(jnp.asarray(28.0), dfx.BacksolveAdjoint())
+    g_ckpt = jax.grad(loss)(jnp.asarray(28.0), dfx.RecursiveCheckpointAdjoint())
+    np.testing.assert_allclose(g_back, g_ckpt, rtol=1e-4)
+    with pytest.raises(ValueError, match="BacksolveAdjoint.*observable"):
+        simulate(
+            ode, 0.5, y0=y0, ts=ts, observable=lambda t, y: y[0], adjoint=dfx.BacksolveAdjoint()
+        )

@@ -22,6 +22,7 @@ from jaxtyping import Array, ArrayLike, PRNGKeyArray, PyTree
 from ._system import AbstractSystem, is_concrete
 from ._trajectory import Trajectory
 from .integrators import Problem, check_options, integrator_for
+from .integrators._problem import save_state
 
 
 def simulate(
@@ -91,7 +92,7 @@ def simulate(
         init_key, run_key = jax.random.split(key)
     y0 = _initial_state(system, y0, init_key)
     ts_checked, end_only = _save_times(ts, t0, t1)
-    save = (lambda t, y, args: y) if observable is None else (lambda t, y, args: observable(t, y))
+    save = save_state if observable is None else (lambda t, y, args: observable(t, y))
     problem = Problem(
         t0=t0,
         t1=t1,

@@ -55,7 +55,9 @@ def _drift_term(system: AbstractODE, solver) -> dfx.AbstractTerm:
                 f"system (linear + nonlinear split); {type(system).__name__} is not one"
             )
         return dfx.MultiTerm(dfx.ODETerm(system.nonlinear), dfx.ODETerm(system.linear))
-    return dfx.ODETerm(lambda t, y, args: system.drift(t, y, args))
+    # a bound method of the (equinox) system is a pytree: its parameters are explicit
+    # inputs of the solve, which BacksolveAdjoint needs (it refuses closed-over values)
+    return dfx.ODETerm(system.drift)
 
 
 def _noise(system: AbstractSDE, y0):
@@ -211,6 +213,13 @@ def integrate_diffrax(
         )
         terms = dfx.MultiTerm(terms, dfx.ControlTerm(vf, bm))
     ts = jnp.asarray(p.ts, dtype=jnp.result_type(float))
+    # diffrax's BacksolveAdjoint cannot save through fn=; the state needs no fn.
+    fn = {} if p.saves_state else {"fn": p.save}
+    if isinstance(adjoint, dfx.BacksolveAdjoint) and fn:
+        raise ValueError(
+            "adjoint=BacksolveAdjoint() saves states only: call simulate without observable= "
+            "and reduce the returned states"
+        )
     sol = dfx.diffeqsolve(
         terms,
         solver,
@@ -220,7 +229,7 @@ def integrate_diffrax(
         p.y0,
         p.args,
         # Saving only the end point needs no per-step save loop (15-40% of a cheap solve).
-        saveat=dfx.SaveAt(t1=True, fn=p.save) if p.end_only else dfx.SaveAt(ts=ts, fn=p.save),
+        saveat=dfx.SaveAt(t1=True, **fn) if p.end_only else dfx.SaveAt(ts=ts, **fn),
         stepsize_controller=controller,
         max_steps=max_steps,
         adjoint=adjoint or dfx.RecursiveCheckpointAdjoint(),

@@ -23,6 +23,11 @@ from .._system import AbstractSystem
 from .._trajectory import Trajectory
 
 
+def save_state(t, y, args):
+    """The default ``save``: the state itself (no observable)."""
+    return y
+
+
 @dataclass(frozen=True)
 class Problem:
     """What every integrator receives, already validated.
@@ -52,6 +57,11 @@ class Problem:
     solver: Any
     args: Any
     throw: bool
+
+    @property
+    def saves_state(self) -> bool:
+        """True when ``save`` is :func:`save_state` (no observable)."""
+        return self.save is save_state
 
     @property
     def concrete_ts(self) -> np.ndarray | None:
