@@ -8,9 +8,10 @@ by every applicable adjoint, in one run:
   mean phase): jaxdyn's scan (plain reverse-mode autodiff through ``lax.scan``) against the
   same solve through ``diffeqsolve`` with diffrax's ``RecursiveCheckpointAdjoint``;
 * **adaptive sync1d** (L = 64, Tsit5 at rtol = 1e-6, t = 30, loss on log W² at 12 times,
-  8 realisations vmapped): jaxdyn's record-and-replay adjoint (the default) against
-  ``RecursiveCheckpointAdjoint`` and ``BacksolveAdjoint`` (continuous adjoint; on the state,
-  since diffrax's backsolve does not take ``SaveAt(fn=...)``);
+  8 realisations vmapped): jaxdyn's default (diffrax's ``RecursiveCheckpointAdjoint``,
+  since the replay's record proved costly) against the record-and-replay adjoint and
+  ``BacksolveAdjoint`` (continuous adjoint; on the state, since diffrax's backsolve does
+  not take ``SaveAt(fn=...)``);
 * **LangevinFlow step** (the paper-8 model's ELBO on a batch: a GRU encoder, the latent
   underdamped Langevin SDE by fixed-step Heun, a Transformer decoder): the scan through
   ``simulate``, differentiated directly (the gradient-to-forward ratio of a whole model).
@@ -124,8 +125,8 @@ def adaptive_case(quick):
         return jnp.mean(jax.vmap(one)(keys))
 
     adjoints = {
-        "replay (jaxdyn default)": None,
-        "checkpoint": CHECKPOINT,
+        "jaxdyn default (checkpoint)": None,
+        "replay": "replay",
         "backsolve": dfx.BacksolveAdjoint(),
     }
     return "adaptive sync1d (Tsit5, rtol 1e-6)", loss, jnp.asarray(1.0), adjoints

@@ -164,7 +164,7 @@ class LTC(eqx.Module):
 
     ``solver="fused"``: the ncps unfolding; ``"ode"``: :func:`jaxdyn.simulate` of
     :class:`LTCODE` over each interval (adaptive Tsit5 at ``rtol``/``atol``, gradients by
-    the replay adjoint).
+    diffrax's checkpointed adjoint).
     """
 
     cell: LTCCell

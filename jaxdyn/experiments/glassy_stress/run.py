@@ -173,7 +173,7 @@ def fit_curves(cfg: GlassyStressConfig, truth: AgingMaxwell, data: dict, start: 
 
     def loss(model):
         def one(rate):
-            # A small step budget: the replay adjoint records (and replays) max_steps steps.
+            # A small step budget (the curves need far fewer) bounds the adjoint's work.
             sigma, _ = stress_curve(_at(model, shear_rate=rate), ts, cfg.rtol, max_steps=512)
             return jnp.log(sigma)
 
