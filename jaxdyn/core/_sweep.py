@@ -80,9 +80,10 @@ def sweep(
             the chunk with the batch inside the vector field, one shared step and the
             max over members of their error norms; see
             :mod:`jaxdyn.core.integrators._batched`) or ``"auto"`` (the default,
-            which is ``"vmap"``: with jaxdyn's lean adaptive loop and fixed-step scans,
-            ``vmap`` measured faster than a shared step on this CPU, for the sync1d
-            sweep and the Lorenz ensemble alike; see ``docs/benchmarks.md``).
+            which is ``"vmap"``: ``vmap`` measured faster than a shared step on this
+            CPU for the sync1d sweep and the Lorenz ensemble, with fixed-step scans and
+            jaxdyn's own adaptive loop; adaptive solves now default to ``diffeqsolve``,
+            not yet remeasured against ``"inside"``; see ``docs/benchmarks.md``).
             ``"inside"`` is forward-only; a member whose solve fails is re-solved on
             its own, so statuses stay per member.
         bundle: with ``batch="inside"``, members are solved together in bundles of this

@@ -115,8 +115,8 @@ def integrate_diffrax(
             is near the step count (the record holds ``max_steps`` states). Any other
             diffrax adjoint routes the solve through ``diffeqsolve``. Fixed-step
             solves are scans, differentiated directly; given a diffrax adjoint they go
-            through ``diffeqsolve`` instead (an SDE then on a
-            Brownian tree, a different path for the same key).
+            through ``diffeqsolve`` instead (an SDE then on a Brownian tree, a different
+            path for the same key).
         increments: Brownian increments of a fixed-step SDE: ``"gaussian"`` (exact),
             ``"rademacher"`` or ``"three_point"`` (cheaper, weak-order preserving, no
             pathwise meaning; see :mod:`jaxdyn.core.integrators._fixed`).
