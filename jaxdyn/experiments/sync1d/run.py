@@ -105,11 +105,11 @@ def classify(ds: xr.Dataset, randomness: str, kpz_excess: float) -> xr.Dataset:
     locked = ds["locked_frac"].mean("seed").transpose(*point_dims)
     slips = (ds["slips"].sum("time").mean("seed") / L).transpose(*point_dims)
     skew_t = ds["skew"].mean("seed").transpose(*point_dims, "time")
-    kurt_t = ds["kurt"].mean("seed").transpose(*point_dims, "time") if "kurt" in ds else None
+    kurt_t = ds["kurt"].mean("seed").transpose(*point_dims, "time")
     late = ts >= ts[-1] / 10
 
     out = {n: np.full(locked.shape, np.nan) for n in ("beta", "beta_linear", "beta_late")}
-    out |= {n: np.full(locked.shape, np.nan) for n in ("W_sat", "t_sat", "skew", "kurt")}
+    out |= {n: np.full(locked.shape, np.nan) for n in ("W_sat", "t_sat", "skew")}
     out |= {n: np.full(locked.shape, np.nan) for n in ("skew_late", "kurt_late")}
     code = np.zeros(locked.shape, dtype=int)
     for idx in np.ndindex(locked.shape):
@@ -129,12 +129,11 @@ def classify(ds: xr.Dataset, randomness: str, kpz_excess: float) -> xr.Dataset:
                 ts[sel], np.sqrt(linear(ts[sel], L, K, sigma))
             )
             out["skew"][idx] = float(skew_t.isel(point).isel(time=sel).mean())
-            if kurt_t is not None:
-                out["kurt"][idx] = float(kurt_t.isel(point).isel(time=sel).mean())
         # one-point statistics late in the growth regime (t1/10 <= t <= t_sat/3), where
         # the KPZ class predicts the Tracy-Widom values
-        growing = late & (ts <= out["t_sat"][idx] / 3 if np.isfinite(out["t_sat"][idx]) else late)
-        if growing.any() and kurt_t is not None:
+        t_sat = out["t_sat"][idx]
+        growing = late & (ts <= (t_sat / 3 if np.isfinite(t_sat) else np.inf))
+        if growing.any():
             out["skew_late"][idx] = float(skew_t.isel(point).isel(time=growing).mean())
             out["kurt_late"][idx] = float(kurt_t.isel(point).isel(time=growing).mean())
         f, s = float(locked.isel(point)), float(slips.isel(point))
