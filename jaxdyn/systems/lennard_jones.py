@@ -29,6 +29,11 @@ box) -> energy`` (the reference mixture here, or a learned potential such as
 ``sweep``. The state carries the forces and the potential energy of the current positions,
 so a step costs one energy-and-gradient evaluation.
 
+**Why not** :class:`jaxdyn.systems.langevin.UnderdampedLangevin`**.** That System is the same
+equation as an SDE for diffrax's generic solvers, in open space; MD needs periodic
+wrapping, species and the BAOAB splitting, whose configurational sampling stays accurate
+at the large steps MD uses, so the step is written here as a map.
+
 **Why not jax-md.** jax-md 0.2.29 installs and works with this jax (0.10); it is the
 optional ``mlip`` extra (``pip install -e ".[mlip]"``) and cross-checks these energies and
 forces (``tests/test_mlip.py``, skipped without it) and the integrator's speed
