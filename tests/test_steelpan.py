@@ -230,6 +230,18 @@ def test_model_output_shape():
     assert eqx.filter_eval_shape(model, jnp.zeros((64, 64))).shape == (8, 8, 6)
 
 
+def test_batched_call_equals_per_image_and_matches_equinox_conv():
+    """The batched forward pass is the per-image one, and each layer is eqx's Conv2d."""
+    model = fd.FringeDetector((32, 32), 2, 4, key=jax.random.PRNGKey(0))
+    x = jax.random.uniform(jax.random.PRNGKey(1), (3, 32, 32))
+    batched = model(x)
+    assert batched.shape == (3, 8, 8, 6)
+    np.testing.assert_allclose(batched, jax.vmap(model)(x), rtol=1e-5, atol=1e-6)
+    conv = model.blocks[0][1]  # the stride-2 layer
+    h = jax.random.normal(jax.random.PRNGKey(2), (4, 32, 32))
+    np.testing.assert_allclose(fd._conv(conv, h[None])[0], conv(h), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize(
     "kw, name",
     [

@@ -196,10 +196,13 @@ def _gaussian_blur(img: Array, sigma: float) -> Array:
     radius = max(1, math.ceil(3 * sigma))
     x = np.arange(-radius, radius + 1, dtype=float)
     k = np.exp(-0.5 * (x / sigma) ** 2)
-    k = jnp.asarray(k / k.sum(), dtype=img.dtype)
+    k = k / k.sum()
     pad = jnp.pad(img, radius, mode="reflect")
-    rows = jax.vmap(lambda c: jnp.convolve(c, k, mode="valid"), in_axes=1, out_axes=1)(pad)
-    return jax.vmap(lambda r: jnp.convolve(r, k, mode="valid"))(rows)
+    H, W = img.shape
+    # separable, as a sum of 2r + 1 shifted slices per axis: a short kernel this way is
+    # ~10x faster on the CPU than a vmapped jnp.convolve (lowered to a batched conv)
+    rows = sum(float(k[j]) * pad[j : j + H, :] for j in range(2 * radius + 1))
+    return sum(float(k[j]) * rows[:, j : j + W] for j in range(2 * radius + 1))
 
 
 def render(

@@ -86,12 +86,27 @@ class FringeDetector(eqx.Module):
         return float(2**self.stages)
 
     def __call__(self, image: Array) -> Array:
-        x = (image - 0.5)[None]
+        """Raw grid (S, S, 6) of one image (H, W), or (B, S, S, 6) of a batch (B, H, W).
+
+        Call it on a batch rather than ``vmap`` it when training: a vmapped convolution's
+        weight gradient is formed per image and then summed, ~20 % slower on the CPU."""
+        x = (image - 0.5)[..., None, :, :]
+        batched = x.ndim == 4
+        x = x if batched else x[None]
         for conv, down in self.blocks:
-            x = jax.nn.relu(conv(x))
-            x = jax.nn.relu(down(x))
-        x = jax.nn.relu(self.head[0](x))
-        return jnp.moveaxis(self.head[1](x), 0, -1)
+            x = jax.nn.relu(_conv(conv, x))
+            x = jax.nn.relu(_conv(down, x))
+        x = jax.nn.relu(_conv(self.head[0], x))
+        out = jnp.moveaxis(_conv(self.head[1], x), 1, -1)
+        return out if batched else out[0]
+
+
+def _conv(layer: eqx.nn.Conv2d, x: Array) -> Array:
+    """``layer`` applied to a batch (B, C, H, W) in one convolution."""
+    y = jax.lax.conv_general_dilated(
+        x, layer.weight, layer.stride, layer.padding, dimension_numbers=("NCHW", "OIHW", "NCHW")
+    )
+    return y + layer.bias[None]
 
 
 def encode(labels: dict[str, Array], grid: tuple[int, int], cell: float) -> Array:

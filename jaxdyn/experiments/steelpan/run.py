@@ -31,7 +31,7 @@ def generator_kwargs(cfg: SteelpanConfig) -> dict:
 def make_loss(cell: float):
     def loss_fn(model: fd.FringeDetector, batch, key):
         images, targets = batch
-        return fd.loss(jax.vmap(model)(images), targets, cell)
+        return fd.loss(model(images), targets, cell)
 
     return loss_fn
 
@@ -55,7 +55,7 @@ def batches(cfg: SteelpanConfig, grid: tuple[int, int], cell: float):
 
 @eqx.filter_jit
 def _grids(model: fd.FringeDetector, images):
-    return jax.vmap(lambda x: fd.activate(model(x), model.cell))(images)
+    return fd.activate(model(images), model.cell)
 
 
 def detect(model: fd.FringeDetector, images, cfg: SteelpanConfig) -> list[dict]:
