@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import jaxdyn
-from jaxdyn.analysis.lyapunov import divergence, lyapunov_spectrum
+from jaxdyn.analysis.lyapunov import divergence, largest_lyapunov, lyapunov_spectrum
 from jaxdyn.core import ClassicRK4
 from jaxdyn.systems import GaussMap, Lorenz, RechargeOscillator
 
@@ -85,6 +85,20 @@ def test_lorenz_spectrum_matches_the_literature_and_its_sum_is_the_divergence():
     # divergence of Lorenz is -(sigma + 1 + beta), constant
     # (up to the RK4 error at dt = 0.01: the QR sum is log det of the computed propagator)
     np.testing.assert_allclose(lam.sum(), -(10 + 1 + 8 / 3), rtol=1e-5)
+
+
+def test_two_trajectory_estimate_is_exact_for_a_linear_flow_and_agrees_on_lorenz():
+    # linear flow: the separation obeys the same ODE, so any delta gives the top exponent
+    # (a decaying one: a growing orbit would swamp an absolute delta in round-off)
+    P = jnp.array([[1.0, 0.5], [0.2, 1.0]])
+    A = P @ jnp.diag(jnp.array([-0.2, -0.9])) @ jnp.linalg.inv(P)
+    lam = largest_lyapunov(LinearODE(A), 200.0, t_renorm=0.5, delta=1e-3, **FIXED)
+    assert abs(float(lam) + 0.2) < 5e-3, lam
+    # Lorenz: the literature's 0.9056, and the tangent-flow estimate on the same orbit
+    lam = float(largest_lyapunov(Lorenz(), 1000.0, t_renorm=0.5, transient=20.0, **FIXED))
+    qr = float(lyapunov_spectrum(Lorenz(), 1000.0, t_renorm=0.5, transient=20.0, **FIXED)[0])
+    assert abs(lam - 0.9056) < 0.03, lam
+    assert abs(lam - qr) < 0.02, (lam, qr)
 
 
 def test_same_algorithm_in_numpy_gives_the_same_numbers():
@@ -175,6 +189,9 @@ BAD = [
     (lambda: lyapunov_spectrum(Lorenz(), 1.0, n_exponents=4), ValueError, "n_exponents"),
     (lambda: lyapunov_spectrum(Lorenz(), 1.0, transient=-1.0), ValueError, "transient"),
     (lambda: lyapunov_spectrum(GaussMap(), 10.0, t_renorm=2.0), TypeError, "t_renorm"),
+    (lambda: largest_lyapunov(GaussMap(), 10.0), TypeError, "map"),
+    (lambda: largest_lyapunov(RechargeOscillator(), 10.0), TypeError, "stochastic"),
+    (lambda: largest_lyapunov(Lorenz(), 1.0, t_renorm=0.5, delta=0.0), ValueError, "delta"),
     (
         lambda: lyapunov_spectrum(eqx.nn.Linear(2, 2, key=jax.random.PRNGKey(0)), 1.0),
         TypeError,

@@ -25,3 +25,8 @@ def test_readme_examples_run():
     with pytest.raises(ValueError, match=r"'theta' must lie in \[0.0, 1000.0\], got -1.0"):
         namespace["OrnsteinUhlenbeck"](theta=-1.0, s=0.5)
     assert np.isfinite(float(result.history[-1]))
+    # Lorenz: the spectrum sums to the constant divergence -(sigma + 1 + beta); the largest
+    # exponent is negative at rho = 20 (stable fixed points) and positive at rho = 28
+    assert float(namespace["lam"].sum()) == pytest.approx(-(10 + 1 + 8 / 3), rel=1e-3)
+    lam1 = np.asarray(namespace["lam1"])
+    assert lam1[0] < 0 < lam1[1]

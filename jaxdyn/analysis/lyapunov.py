@@ -148,6 +148,91 @@ class _MapQR(AbstractMap):
         return x, generic_frame(x.size, self.k, x.dtype), jnp.zeros(self.k, x.dtype)
 
 
+class _PairMap(AbstractMap):
+    """One interval of a reference and a neighbouring trajectory with the system's own
+    solver; the separation is measured, logged and rescaled to ``delta`` (Benettin)."""
+
+    system: AbstractODE
+    unravel: Any = eqx.field(static=True)
+    interval: float = eqx.field(static=True)
+    delta: Array
+    options: tuple = eqx.field(static=True)
+
+    random_steps: ClassVar[bool] = False
+
+    def time_step(self) -> float:
+        return self.interval
+
+    def step(self, t, state, key, args=None):
+        x, d, logs = state
+
+        def flow(z):
+            # local time [0, interval], as in _FlowQR: see _pair's autonomy requirement
+            traj = simulate(self.system, self.interval, y0=self.unravel(z), args=args,
+                            ts=[self.interval], **dict(self.options))  # fmt: skip
+            return ravel_pytree(jax.tree_util.tree_map(lambda a: a[-1], traj.ys))[0]
+
+        ends = jax.vmap(flow)(jnp.stack([x, x + self.delta * d]))
+        sep = ends[1] - ends[0]
+        norm = jnp.linalg.norm(sep)
+        return ends[0], sep / norm, logs + jnp.log(norm / self.delta)
+
+    def initial_state(self, key=None):
+        x, _, _ = _flat_field(self.system, self.system.initial_state(None))
+        return x, generic_frame(x.size, 1, x.dtype)[:, 0], jnp.zeros((), x.dtype)
+
+
+def _prepare(caller, system, t1, t_renorm, transient, y0, key, args, options):
+    """Validate the arguments shared by the estimators; integrate the transient.
+
+    Returns (renormalisation interval h, number of intervals, start state, run key)."""
+    if isinstance(system, AbstractSDE):
+        raise TypeError(
+            f"system {type(system).__name__} is stochastic (an SDE): {caller} needs a "
+            "deterministic flow or a map; freeze its noise or use its drift as an ODE"
+        )
+    if isinstance(system, AbstractDDE):
+        raise TypeError(
+            f"system {type(system).__name__} is a delay system (infinite-dimensional state): "
+            f"{caller} takes ODE systems and maps"
+        )
+    if not isinstance(system, AbstractODE | AbstractMap):
+        raise TypeError(f"system must be a jaxdyn ODE system or map, got {type(system).__name__}")
+    t1 = check_positive("t1", t1)
+    transient = check_positive("transient", transient, allow_zero=True)
+    is_map = isinstance(system, AbstractMap)
+    if is_map and (t_renorm is not None or options):
+        extra = "t_renorm" if t_renorm is not None else sorted(options)[0]
+        raise TypeError(f"{extra} does not apply to a map (it re-orthonormalises every step)")
+    if is_map:
+        h = float(system.time_step())
+    else:
+        h = check_positive("t_renorm", system.t_char / 10 if t_renorm is None else t_renorm)
+    n_steps = int(round(t1 / h))
+    if n_steps < 1 or abs(t1 / h - n_steps) > 1e-9 * max(1.0, t1 / h):
+        raise ValueError(
+            f"t1 = {t1} must be a positive whole number of renormalisation intervals of {h}"
+        )
+    if system.is_stochastic and key is None:
+        raise ValueError(f"{type(system).__name__} draws random numbers: pass key=")
+
+    k_init = k_transient = k_run = None
+    if key is not None:
+        k_init, k_transient, k_run = jax.random.split(key, 3)
+    if y0 is None:
+        y0 = system.initial_state(k_init)
+    y0 = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype=jnp.result_type(float)), y0)
+    if transient > 0:
+        tr = transient
+        if is_map:
+            tr = h * max(1, round(transient / h))
+        flow_opts = {} if is_map else options
+        traj = simulate(system, tr, y0=y0, key=k_transient, args=args, **flow_opts)
+        y0 = jax.tree_util.tree_map(lambda a: a[-1], traj.ys)
+
+    return h, n_steps, y0, k_run
+
+
 def lyapunov_spectrum(
     system: AbstractSystem,
     t1: float,
@@ -186,50 +271,10 @@ def lyapunov_spectrum(
         The exponents, largest first (the QR ordering), shape ``(k,)``; with
         ``return_history``, ``(exponents, (ts, running))``.
     """
-    if isinstance(system, AbstractSDE):
-        raise TypeError(
-            f"system {type(system).__name__} is stochastic (an SDE): lyapunov_spectrum needs a "
-            "deterministic flow or a map; freeze its noise or use its drift as an ODE"
-        )
-    if isinstance(system, AbstractDDE):
-        raise TypeError(
-            f"system {type(system).__name__} is a delay system (infinite-dimensional state): "
-            "lyapunov_spectrum takes ODE systems and maps"
-        )
-    if not isinstance(system, AbstractODE | AbstractMap):
-        raise TypeError(f"system must be a jaxdyn ODE system or map, got {type(system).__name__}")
-    t1 = check_positive("t1", t1)
-    transient = check_positive("transient", transient, allow_zero=True)
+    h, n_steps, y0, k_run = _prepare(
+        "lyapunov_spectrum", system, t1, t_renorm, transient, y0, key, args, options
+    )
     is_map = isinstance(system, AbstractMap)
-    if is_map and (t_renorm is not None or options):
-        extra = "t_renorm" if t_renorm is not None else sorted(options)[0]
-        raise TypeError(f"{extra} does not apply to a map (it re-orthonormalises every step)")
-    if is_map:
-        h = float(system.time_step())
-    else:
-        h = check_positive("t_renorm", system.t_char / 10 if t_renorm is None else t_renorm)
-    n_steps = int(round(t1 / h))
-    if n_steps < 1 or abs(t1 / h - n_steps) > 1e-9 * max(1.0, t1 / h):
-        raise ValueError(
-            f"t1 = {t1} must be a positive whole number of renormalisation intervals of {h}"
-        )
-    if system.is_stochastic and key is None:
-        raise ValueError(f"{type(system).__name__} draws random numbers: pass key=")
-
-    k_init = k_transient = k_run = None
-    if key is not None:
-        k_init, k_transient, k_run = jax.random.split(key, 3)
-    if y0 is None:
-        y0 = system.initial_state(k_init)
-    y0 = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype=jnp.result_type(float)), y0)
-    if transient > 0:
-        tr = transient
-        if is_map:
-            tr = h * max(1, round(transient / h))
-        flow_opts = {} if is_map else options
-        traj = simulate(system, tr, y0=y0, key=k_transient, args=args, **flow_opts)
-        y0 = jax.tree_util.tree_map(lambda a: a[-1], traj.ys)
-
     x0, unravel, _ = _flat_field(system, y0)
     n = x0.size
     k = n if n_exponents is None else check_int("n_exponents", n_exponents, 1, n)
@@ -257,6 +302,63 @@ def lyapunov_spectrum(
     return traj.ys[2][-1] / ts[-1]
 
 
+def largest_lyapunov(
+    system: AbstractODE,
+    t1: float,
+    *,
+    t_renorm: float | None = None,
+    transient: float = 0.0,
+    delta: float | None = None,
+    y0: PyTree[Array] | None = None,
+    key: PRNGKeyArray | None = None,
+    args: Any = None,
+    **options: Any,
+) -> Float[Array, ""]:
+    """The largest Lyapunov exponent of an autonomous flow from two nearby trajectories.
+
+    Benettin's original two-trajectory algorithm (Benettin, Galgani & Strelcyn, Phys.
+    Rev. A 14, 2338 (1976)): a reference orbit and a neighbour at distance ``delta`` are
+    integrated over ``t_renorm``; the log of their separation's growth accumulates and
+    the neighbour is put back at distance ``delta`` along the separation,
+
+        λ₁ = (1 / t1) Σ_k log(|y'(t_k) - y(t_k)| / δ).
+
+    Unlike :func:`lyapunov_spectrum` it needs no tangent equations, so both orbits use the
+    system's own solver (an exponential integrator for a stiff semi-linear PDE, with
+    ``dt``), where the tangent-augmented ODE would fall back to a generic adaptive solver;
+    the price is a finite-difference error of order ``delta`` times the flow's curvature
+    and one exponent only. Each interval restarts the system's clock at zero, so the
+    system must be autonomous.
+
+    Args:
+        system: a deterministic, autonomous ODE system (semi-linear included).
+        t1: averaging time after the transient, a whole number of ``t_renorm``.
+        t_renorm: rescaling interval (default ``system.t_char / 10``); short enough that
+            the separation stays small (its growth factor is about exp(λ₁ t_renorm)).
+        transient: time integrated first to reach the attractor.
+        delta: separation (default √eps of the state's dtype times max(1, |y0|)).
+        y0, key, args: as in :func:`lyapunov_spectrum`.
+        **options: passed to :func:`jaxdyn.simulate` for every interval (``dt``, ...).
+    """
+    if isinstance(system, AbstractMap):
+        raise TypeError("largest_lyapunov takes flows; use lyapunov_spectrum for a map")
+    h, n_steps, y0, _ = _prepare(
+        "largest_lyapunov", system, t1, t_renorm, transient, y0, key, args, options
+    )
+    x0, unravel, _ = _flat_field(system, y0)
+    if delta is None:
+        delta = float(np.sqrt(np.finfo(x0.dtype).eps)) * jnp.maximum(1.0, jnp.linalg.norm(x0))
+    else:
+        delta = check_positive("delta", delta)
+    pair = _PairMap(
+        system, unravel, h, jnp.asarray(delta, x0.dtype), tuple(sorted(options.items()))
+    )
+    d0 = generic_frame(x0.size, 1, x0.dtype)[:, 0]
+    t_end = h * n_steps
+    traj = simulate(pair, t_end, y0=(x0, d0, jnp.zeros((), x0.dtype)), args=args)
+    return traj.ys[2][-1] / t_end
+
+
 def generic_frame(n: int, k: int, dtype=float) -> Array:
     """A fixed, generic orthonormal n x k frame (QR of a seeded Gaussian matrix).
 
@@ -280,4 +382,4 @@ def divergence(system: AbstractODE, t: Array, y: PyTree[Array], args: Any = None
     return jnp.trace(jac)
 
 
-__all__ = ["divergence", "generic_frame", "lyapunov_spectrum"]
+__all__ = ["divergence", "generic_frame", "largest_lyapunov", "lyapunov_spectrum"]
