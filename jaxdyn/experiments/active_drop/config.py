@@ -32,6 +32,9 @@ class ActiveDropConfig(Config):
     t1: float = param(120.0, "length of each nonlinear run (diffusive times a²/D)", low=1.0)
     dt: float = param(0.01, "ETDRK4 step", low=1e-4, high=0.1)
     tail: float = param(0.25, "fraction of the run used to classify the regime", low=0.05, high=0.9)
+    starts: int = param(
+        0, "random initial conditions per (Pe, m) besides the deterministic one", low=0, high=64
+    )
     lyapunov_t: float = param(
         0.0, "averaging time of the largest Lyapunov exponent (0: skip)", low=0.0
     )
@@ -73,6 +76,25 @@ PRESETS = {
         r_max=40.0,
         t1=300.0,
         dt=0.005,
+        lyapunov_t=100.0,
+    ),
+    # beyond the full sweep: the later regimes need Pe > 30 and resolve only with more
+    # modes (at Pe = 80, m = 8 the drop is steady with 24 modes x 48 radial intervals,
+    # unsteady with 32 x 64); several starts per point because of bistability
+    "regimes": ActiveDropConfig(
+        lin_m=(0.0, 8.0),
+        lin_modes=(1, 2),
+        lin_pe_max=40.0,
+        lin_n_r=32,
+        threshold_r_max=(40.0,),
+        pe_values=(40.0, 60.0, 80.0, 100.0),
+        sweep_m=(0.0, 2.0, 8.0),
+        n_modes=32,
+        n_r=64,
+        r_max=40.0,
+        t1=300.0,
+        dt=0.0025,
+        starts=1,
         lyapunov_t=100.0,
     ),
 }

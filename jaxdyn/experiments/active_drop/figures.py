@@ -57,8 +57,16 @@ def fig_regimes(sw: dict, regimes):
         if sel.any():
             i, j = np.nonzero(sel)
             ax.scatter(sw["Pe"][i], yy[j], s=90, color=COLORS[r], label=r.replace("_", " "))
+    rr = sw.get("regime_random")
+    if rr is not None:  # random starts: small markers just above their point
+        for s in range(rr.shape[2]):
+            for r in regimes:
+                i, j = np.nonzero(rr[:, :, s] == r)
+                ax.scatter(sw["Pe"][i], yy[j] + 0.25 + 0.1 * s, s=25, marker="v",
+                           color=COLORS[r])  # fmt: skip
     ax.set_yticks(yy, [f"{m:g}" for m in sw["m"]])
-    ax.set(xlabel="Péclet number", ylabel=r"mobility ratio $M_D/M_M$", title="Regimes")
+    title = "Regimes (▼: random starts)" if rr is not None else "Regimes"
+    ax.set(xlabel="Péclet number", ylabel=r"mobility ratio $M_D/M_M$", title=title)
     ax.legend(fontsize=8, loc="upper left")
     return fig
 

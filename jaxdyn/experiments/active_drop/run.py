@@ -15,6 +15,7 @@ from ...analysis.active_drop import (
     mode_threshold,
     truncated_threshold,
 )
+from ...analysis.lyapunov import largest_lyapunov
 from ...core import Grid, simulate, status_counts
 from ...systems.active_drop import ActiveDrop
 from .._kit import Run, experiment, number
@@ -92,8 +93,9 @@ def mode1_threshold(cfg: ActiveDropConfig) -> dict:
 
 
 def nonlinear_sweep(cfg: ActiveDropConfig, ctx: Run) -> dict:
-    """Runs over (Pe, m) from a slightly perturbed motionless drop: velocity U(t) and the
-    mode-2 flow b_2(t), and the regime of each."""
+    """Runs over (Pe, m): velocity U(t) and the mode-2 flow b_2(t), and the regime of each,
+    from the deterministic start (a small mode-1 and mode-2 perturbation of the motionless
+    drop) and from ``starts`` random ones."""
     base = ActiveDrop(
         Pe=cfg.pe_values[0],
         m=cfg.sweep_m[0],
@@ -103,54 +105,82 @@ def nonlinear_sweep(cfg: ActiveDropConfig, ctx: Run) -> dict:
         r_max=cfg.r_max,
     )
     ts = np.linspace(0.0, cfg.t1, 401)
+    tail = ts >= (1 - cfg.tail) * cfg.t1
 
-    def member(drop, key):
+    def run_from(drop, y0):
         obs = lambda t, y: jnp.stack([drop.velocity(y), mode2_coefficient(drop, y)])
-        traj = simulate(drop, cfg.t1, ts=ts, dt=cfg.dt, observable=obs)
+        traj = simulate(drop, cfg.t1, y0=y0, ts=ts, dt=cfg.dt, observable=obs)
         return {"U": traj.ys[:, 0], "b2": traj.ys[:, 1], "status": traj.status}
 
     grid = Grid.product(Pe=np.asarray(cfg.pe_values), m=np.asarray(cfg.sweep_m))
-    ds = ctx.sweep("regimes", member, base, grid)
-    u = ds["U"].isel(seed=0).transpose("Pe", "m", ...).values
-    b2 = ds["b2"].isel(seed=0).transpose("Pe", "m", ...).values
-    tail = ts >= (1 - cfg.tail) * cfg.t1
-    regime = np.array(
-        [
-            [classify(u[i, j, tail], b2[i, j, tail]) for j in range(u.shape[1])]
-            for i in range(u.shape[0])
-        ]
-    )
-    return {
+
+    def regimes(ds):
+        u = ds["U"].transpose("Pe", "m", "seed", ...).values
+        b2 = ds["b2"].transpose("Pe", "m", "seed", ...).values
+        reg = np.vectorize(lambda i, j, s: classify(u[i, j, s, tail], b2[i, j, s, tail]))(
+            *np.indices(u.shape[:3])
+        )
+        return u, b2, reg
+
+    ds = ctx.sweep("regimes", lambda d, k: run_from(d, d.initial_state()), base, grid)
+    u, b2, reg = regimes(ds)
+    out = {
         "ts": ts,
         "Pe": np.asarray(cfg.pe_values),
         "m": np.asarray(cfg.sweep_m),
-        "U": u,
-        "b2": b2,
-        "regime": regime,
+        "U": u[:, :, 0],
+        "b2": b2[:, :, 0],
+        "regime": reg[:, :, 0],
         "status": status_counts(ds),
         "base": base,
     }
+    if cfg.starts:
+        ds_r = ctx.sweep(
+            "regimes_random_starts",
+            lambda d, k: run_from(d, d.initial_state(k)),
+            base,
+            grid,
+            seeds=cfg.starts,
+            key=jax.random.PRNGKey(cfg.seed),
+        )
+        _, _, out["regime_random"] = regimes(ds_r)
+        out["status_random"] = status_counts(ds_r)
+    return out
 
 
-def lyapunov(cfg: ActiveDropConfig, sweep: dict) -> dict:
-    """Largest Lyapunov exponent of the most advective unsteady run (if any)."""
-    from ...analysis.lyapunov import lyapunov_spectrum
-
-    unsteady = np.argwhere(sweep["regime"] == "unsteady")
-    if cfg.lyapunov_t <= 0 or unsteady.size == 0:
-        return {}
-    i, j = unsteady[np.argmax(sweep["Pe"][unsteady[:, 0]])]
-    drop = ActiveDrop(
-        Pe=sweep["Pe"][i],
-        m=sweep["m"][j],
-        eta=cfg.eta,
-        n_modes=cfg.n_modes,
-        n_r=cfg.n_r,
-        r_max=cfg.r_max,
-    )
-    y = simulate(drop, cfg.t1, dt=cfg.dt).ys[-1]
-    lam = lyapunov_spectrum(drop, cfg.lyapunov_t, n_exponents=1, t_renorm=1.0, y0=y)
-    return {"Pe": float(sweep["Pe"][i]), "m": float(sweep["m"][j]), "exponent": float(lam[0])}
+def lyapunov(cfg: ActiveDropConfig, sweep: dict) -> list[dict]:
+    """Largest Lyapunov exponent (two-trajectory Benettin, the runs' own ETDRK4 step) from
+    the end of the deterministic runs: every unsteady one, and the steady or stopped run
+    at the largest Pe of each m as a control (its exponent must be negative)."""
+    if cfg.lyapunov_t <= 0:
+        return []
+    picks = [tuple(ij) for ij in np.argwhere(sweep["regime"] == "unsteady")]
+    for j in range(sweep["m"].size):
+        if (sweep["Pe"].size - 1, j) not in picks:
+            picks.append((sweep["Pe"].size - 1, j))
+    t_renorm = max(1, round(1.0 / cfg.dt)) * cfg.dt
+    n = max(1, round(cfg.lyapunov_t / t_renorm))
+    out = []
+    for i, j in picks:
+        drop = ActiveDrop(
+            Pe=sweep["Pe"][i],
+            m=sweep["m"][j],
+            eta=cfg.eta,
+            n_modes=cfg.n_modes,
+            n_r=cfg.n_r,
+            r_max=cfg.r_max,
+        )
+        y = simulate(drop, cfg.t1, dt=cfg.dt).ys[-1]
+        lam = largest_lyapunov(drop, n * t_renorm, t_renorm=t_renorm, y0=y, dt=cfg.dt)
+        out.append(
+            {
+                "Pe": float(sweep["Pe"][i]),
+                "m": float(sweep["m"][j]),
+                "regime": str(sweep["regime"][i, j]),
+                "exponent": float(lam),
+            }
+        )
+    return out
 
 
 @experiment("active_drop", paper="22", presets=PRESETS)
@@ -227,8 +257,25 @@ def _run(cfg: ActiveDropConfig, ctx: Run) -> dict:
         "regime_counts": {r: int(np.sum(sw["regime"] == r)) for r in REGIMES},
         "sweep_status": sw["status"],
     }
+    if "regime_random" in sw:
+        rr = sw["regime_random"]
+        out["regimes_random_starts"] = {
+            f"Pe={p:g}": {f"m={m:g}": list(map(str, rr[i, j])) for j, m in enumerate(sw["m"])}
+            for i, p in enumerate(sw["Pe"])
+        }
+        out["multistable"] = [
+            f"Pe={p:g}, m={m:g}"
+            for i, p in enumerate(sw["Pe"])
+            for j, m in enumerate(sw["m"])
+            if len({sw["regime"][i, j], *rr[i, j]}) > 1
+        ]
+        out["sweep_status_random_starts"] = sw["status_random"]
     if lyap:
-        out["largest_lyapunov"] = number(
-            lyap["exponent"], note=f"Pe={lyap['Pe']:g}, m={lyap['m']:g}; > 0 indicates chaos"
-        )
+        out["largest_lyapunov"] = [
+            number(
+                r["exponent"],
+                note=f"Pe={r['Pe']:g}, m={r['m']:g} ({r['regime']}); > 0 indicates chaos",
+            )
+            for r in lyap
+        ]
     return out
