@@ -189,7 +189,7 @@ def goal(name: str, measured: float, target: float, *, higher_is_better: bool = 
 def goals_text(goals: list[dict]) -> str:
     lines = []
     for g in goals:
-        cmp = ">=" if g["higher_is_better"] else "<="
+        cmp = ">=" if g.get("higher_is_better", True) else "<="
         verdict = "PASS" if g["pass"] else "FAIL"
         target = f"(target {cmp} {g['target']:g})"
         lines.append(f"  [{verdict}] {g['goal']}: {g['measured']:.3g} {target}")

@@ -26,6 +26,7 @@ thread (``_common.single_thread``) is the cost measure on this shared machine.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -33,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import (  # noqa: E402
+    RESULTS,
     goal,
     goals_text,
     load_average,
@@ -313,19 +315,51 @@ def bench_edmd(n: int, repeat: int):
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--parts",
+        default="lyapunov,rqa,edmd",
+        help="comma-separated subset of lyapunov,rqa,edmd; the others keep their rows "
+        "from the existing result file",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
+    parts = set(args.parts.split(","))
+    if not parts <= {"lyapunov", "rqa", "edmd"}:
+        parser.error(f"--parts must be a subset of lyapunov,rqa,edmd, got {args.parts!r}")
     # the loops cost seconds per parameter: they are timed on 8 and extrapolated
     n_params, n_loop = (64, 8) if quick else (1000, 8)
     repeat = 3
 
-    payload = {
-        "machine": machine("scipy", "pyunicorn", "pydmd"),
-        "quick": quick,
-        "load_average_start": load_average(),
-    }
-    goals = []
+    name = "analysis_quick" if quick else "analysis"
+    old = RESULTS / f"{name}.json"
+    partial = parts != {"lyapunov", "rqa", "edmd"}
+    payload = json.loads(old.read_text()) if partial and old.exists() else {}
+    prefix = {"lyapunov": "Lyapunov", "rqa": "RQA", "edmd": "EDMD"}
+    goals = [g for g in payload.get("goals", [])
+             if not g["goal"].startswith(tuple(prefix[p] for p in parts))]  # fmt: skip
+    payload.pop("note", None)
+    for part in parts:  # rows of a part measured in quick mode by an earlier full run
+        payload.pop(f"{part}_quick", None)
+        payload.setdefault("measured_on", {})[part] = time.strftime("%Y-%m-%d")
+    payload.update({"machine": machine("scipy", "pyunicorn", "pydmd"), "quick": quick})
+    payload[f"load_average_start_{'_'.join(sorted(parts))}"] = load_average()
 
+    if "lyapunov" in parts:
+        lyapunov_part(payload, goals, n_params, n_loop, repeat)
+    if "rqa" in parts:
+        rqa_part(payload, goals, quick, repeat)
+    if "edmd" in parts:
+        edmd_part(payload, goals, quick, repeat)
+
+    print("\nGoals:")
+    print(goals_text(goals))
+    payload["goals"] = goals
+    payload["load_average_end"] = load_average()
+    path = write(name, payload)
+    print(f"wrote {path}")
+
+
+def lyapunov_part(payload, goals, n_params, n_loop, repeat):
     rows, ans, names = bench_lyapunov(n_params, n_loop, repeat)
     print(f"\nLyapunov spectrum of Lorenz over {n_params} values of rho (t = {T1}, RK4 dt = {DT})")
     print(table_cpu_wall(rows, names[0]))
@@ -347,6 +381,8 @@ def main(argv=None) -> None:
     )
     del equal
 
+
+def rqa_part(payload, goals, quick, repeat):
     n_rqa, batch = (1500, 4) if quick else (4000, 8)
     rows, ans, names = bench_rqa(n_rqa, batch, repeat)
     print("\nRQA (recurrence rate 5%, m = 3, tau = 3), Lorenz x(t)")
@@ -364,6 +400,8 @@ def main(argv=None) -> None:
         )
     )
 
+
+def edmd_part(payload, goals, quick, repeat):
     n_edmd = 20_000 if quick else 200_000
     rows, ans, names = bench_edmd(n_edmd, repeat)
     print(f"\nEDMD, {n_edmd} snapshots, monomials of degree 6")
@@ -375,13 +413,6 @@ def main(argv=None) -> None:
     goals.append(
         goal("EDMD: equal eigenvalues", ans["max_eigenvalue_diff"], 1e-8, higher_is_better=False)
     )
-
-    print("\nGoals:")
-    print(goals_text(goals))
-    payload["goals"] = goals
-    payload["load_average_end"] = load_average()
-    path = write("analysis_quick" if quick else "analysis", payload)
-    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -55,6 +55,13 @@ def test_threshold_for_rate_is_the_sorted_quantile_exactly(dtype):
             got = threshold_for_rate(jnp.asarray(d), rate)
             assert got.dtype == dtype
             assert float(got) == np.sort(d.ravel())[int(rate * (d.size - 1))]
+        # > 2^17 distances: the sampled bracket is used; ties make it fail, so the
+        # bisection fallback must give the same element
+        for x in [rng.standard_normal(420), (rng.random(420) < 0.5).astype(float)]:
+            d = np.abs(x[:, None] - x[None, :]).astype(dtype)
+            for rate in (0.05, 0.5):
+                got = jax.jit(lambda d, rate=rate: threshold_for_rate(d, rate))(jnp.asarray(d))
+                assert float(got) == np.sort(d.ravel())[int(rate * (d.size - 1))]
 
 
 def test_line_histograms_count_runs_exactly():
