@@ -5,7 +5,7 @@ of 24 events (exponential gaps, mean 1/3), 2 inputs, 1 output. Times are warm (c
 minima over repeats: inference = a jitted vmapped forward pass, training = one value and
 gradient evaluation. The LTC ODE is integrated by jaxdyn's adaptive Tsit5 at two
 tolerances; its "error" column is the maximal deviation of its outputs from a solve at
-rtol = 1e-9, i.e. how accurately it solves its own ODE (CfC, GRU and the fused LTC are
+rtol = 1e-9 in float64, i.e. how accurately it solves its own ODE (CfC, GRU and the fused LTC are
 closed-form updates, error 0 by construction). Paper 19 claims one to five orders of
 magnitude (training and inference) for closed-form over ODE-based models.
 
@@ -64,7 +64,13 @@ def main():
     forward = eqx.filter_jit(lambda m, xs, dts: jax.vmap(m)(xs, dts)[..., 0])
     loss = lambda m: jnp.mean((jax.vmap(m)(xs, dts)[..., 0] - y) ** 2)
     grad = eqx.filter_jit(eqx.filter_value_and_grad(loss))
-    y_ref = np.asarray(forward(ref, xs, dts))
+    # the reference in float64: float32 cannot resolve rtol = 1e-9, and a float32 solve at
+    # that tolerance is no reference at all
+    with jax.enable_x64(True):
+        f64 = lambda t: jax.tree_util.tree_map(
+            lambda a: a.astype(jnp.float64) if eqx.is_inexact_array(a) else a, t
+        )
+        y_ref = np.asarray(jax.vmap(f64(ref))(f64(xs), f64(dts))[..., 0])
     rows = []
     for name, m in models.items():
         t0 = time.perf_counter()

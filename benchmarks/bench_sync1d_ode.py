@@ -19,6 +19,8 @@ Peers:
 * jaxdyn ``sweep`` + ``simulate`` (Tsit5), timed per call, end to end (3 calls; the first
   compiles, and jax's compile-time events measure that part);
 * jaxdyn ``sweep`` with compile excluded (process CPU time after the last compile);
+* jaxdyn ``sweep`` with ``batch="inside"`` (the chunk solved as one system, the batch
+  inside the vector field, max-over-members error norm), warm;
 * jaxdyn ``simulate`` under one hand-written ``jit(vmap(...))``;
 * diffrax by hand, (a) ``jax.vmap`` of ``diffeqsolve`` (per-member step sizes, the loop
   runs until the slowest member finishes) and (b) the batch inside the vector field (one
@@ -211,7 +213,12 @@ def build(cfg):
 
         return call
 
+    def jaxdyn_sweep_inside():
+        ds = sweep(member, base, grid, key=key, progress=False, chunk_size=n, batch="inside")
+        out["jaxdyn inside"] = np.asarray(ds["y"]).reshape(n, -1)
+
     fns = {
+        "jaxdyn sweep, batch='inside' (warm)": jaxdyn_sweep_inside,
         "jaxdyn simulate, jit(vmap) (warm)": jax_call("jaxdyn simulate", jaxdyn_sim, Kj, Sj),
         "diffrax vmap (hand-written)": jax_call("diffrax vmap", diffrax_vmap, Kj, Sj),
         "diffrax batch-in-VF (max-member norm)": jax_call(
@@ -340,6 +347,7 @@ def torch_peers(KK, SS, xi, L, T, ts, out):
 RESULT_KEY = {
     "jaxdyn sweep (per call, end to end)": "jaxdyn sweep",
     "jaxdyn simulate, jit(vmap) (warm)": "jaxdyn simulate",
+    "jaxdyn sweep, batch='inside' (warm)": "jaxdyn inside",
     "diffrax vmap (hand-written)": "diffrax vmap",
     "diffrax batch-in-VF (max-member norm)": "diffrax batch fair",
     "diffrax batch-in-VF (batch RMS norm)*": "diffrax batch rms",
@@ -353,6 +361,7 @@ RESULT_KEY = {
 ORDER = [
     "jaxdyn sweep (per call, end to end)",
     "jaxdyn sweep (steady, compile excluded)",
+    "jaxdyn sweep, batch='inside' (warm)",
     "jaxdyn simulate, jit(vmap) (warm)",
     "diffrax vmap (hand-written)",
     "diffrax batch-in-VF (max-member norm)",
