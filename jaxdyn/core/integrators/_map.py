@@ -1,4 +1,4 @@
-"""Discrete-time systems (maps): one ``lax.scan`` over the steps, saving on the step grid."""
+"""Discrete-time systems (maps): `lax.scan`s over the steps, saving on the step grid."""
 
 from __future__ import annotations
 
