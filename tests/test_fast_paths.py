@@ -304,6 +304,8 @@ def test_map_saves_between_scans_equal_the_per_step_path(ts):
     slow = simulate(NoisyAR(), 8.0, ts=extra, key=key).ys
     keep = [extra.index(t) for t in ts]
     np.testing.assert_array_equal(np.asarray(fast), np.asarray(slow)[keep])
+    steps = [int(simulate(NoisyAR(), 8.0, ts=t, key=key).num_steps) for t in (ts, extra)]
+    assert steps == [8, 8]  # iterations from t0 to t1 on either path
 
     def loss(a, times):
         return jnp.sum(simulate(NoisyAR(a), 8.0, ts=times, key=key).ys[-1])

@@ -55,6 +55,12 @@ def test_threshold_for_rate_is_the_sorted_quantile_exactly(dtype):
             got = threshold_for_rate(jnp.asarray(d), rate)
             assert got.dtype == dtype
             assert float(got) == np.sort(d.ravel())[int(rate * (d.size - 1))]
+        # negative values (the function takes any floats), with ties: the fallback's
+        # integer keys must order as the floats do
+        x = rng.choice([-2.0, -0.5, 0.5], size=(420, 420)).astype(dtype)
+        for rate in (0.1, 0.5, 0.9):
+            got = jax.jit(lambda d, rate=rate: threshold_for_rate(d, rate))(jnp.asarray(x))
+            assert float(got) == np.sort(x.ravel())[int(rate * (x.size - 1))]
         # > 2^17 distances: the sampled bracket is used; ties make it fail, so the
         # bisection fallback must give the same element
         for x in [rng.standard_normal(420), (rng.random(420) < 0.5).astype(float)]:

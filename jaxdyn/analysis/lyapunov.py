@@ -40,6 +40,7 @@ from ..core import (
     AbstractMap,
     AbstractODE,
     AbstractSDE,
+    AbstractSemilinear,
     AbstractSystem,
     check_int,
     check_positive,
@@ -81,7 +82,8 @@ def _qr_log(Q: Array) -> tuple[Array, Array]:
     (2005)), unrolled: under ``vmap`` over a sweep it is a handful of elementwise
     operations, where a batched LAPACK QR of 3 x 3 frames costs ~0.5 µs per member and
     dominated the re-orthonormalisation. Column signs may differ from LAPACK's; |R_ii|
-    and the spanned subspaces do not.
+    and the spanned subspaces do not (a direction that collapses to zero gives
+    log |R_ii| = -inf either way).
     """
     if Q.shape[1] > _GRAM_SCHMIDT_MAX:
         q, r = jnp.linalg.qr(Q)
@@ -93,8 +95,8 @@ def _qr_log(Q: Array) -> tuple[Array, Array]:
             for c in cols:
                 v = v - jnp.dot(c, v) * c
         norm = jnp.linalg.norm(v)
-        cols.append(v / norm)
-        logs.append(jnp.log(norm))
+        cols.append(jnp.where(norm > 0, v / jnp.where(norm > 0, norm, 1.0), 0.0))
+        logs.append(jnp.log(norm))  # -inf for a collapsed direction, as LAPACK's R_ii = 0
     return jnp.stack(cols, axis=1), jnp.stack(logs)
 
 
@@ -172,6 +174,21 @@ class _MapQR(AbstractMap):
         return x, generic_frame(x.size, self.k, x.dtype), jnp.zeros(self.k, x.dtype)
 
 
+class _Pair(AbstractODE):
+    """Two copies of a flow as one system (state: the two flattened states stacked)."""
+
+    system: AbstractODE
+    unravel: Any = eqx.field(static=True)
+
+    def drift(self, t, y, args=None):
+        field = _field(self.system, self.unravel)
+        return jax.vmap(lambda z: field(t, z, None, args))(y)
+
+    def initial_state(self, key=None):
+        x, _, _ = _flat_field(self.system, self.system.initial_state(None))
+        return jnp.stack([x, x])
+
+
 class _PairMap(AbstractMap):
     """One interval of a reference and a neighbouring trajectory with the system's own
     solver; the separation is measured, logged and rescaled to ``delta`` (Benettin)."""
@@ -189,17 +206,31 @@ class _PairMap(AbstractMap):
 
     def step(self, t, state, key, args=None):
         x, d, logs = state
+        opts = dict(self.options)
+        pair = jnp.stack([x, x + self.delta * d])
+        if isinstance(self.system, AbstractSemilinear):
+            # a fixed-step exponential integrator: both orbits take the same steps
+            def flow(z):
+                traj = simulate(self.system, self.interval, y0=self.unravel(z), args=args,
+                                ts=[self.interval], **opts)  # fmt: skip
+                return ravel_pytree(jax.tree_util.tree_map(lambda a: a[-1], traj.ys))[0]
 
-        def flow(z):
-            # local time [0, interval], as in _FlowQR: see _pair's autonomy requirement
-            traj = simulate(self.system, self.interval, y0=self.unravel(z), args=args,
-                            ts=[self.interval], **dict(self.options))  # fmt: skip
-            return ravel_pytree(jax.tree_util.tree_map(lambda a: a[-1], traj.ys))[0]
-
-        ends = jax.vmap(flow)(jnp.stack([x, x + self.delta * d]))
+            ends = jax.vmap(flow)(pair)
+        else:
+            # one solve of the pair, so that an adaptive solver's steps are shared and its
+            # truncation errors cancel in the difference (two solves would each place
+            # their own steps, an error of order rtol |y| against a separation of delta)
+            both = _Pair(self.system, self.unravel)
+            ends = simulate(both, self.interval, y0=pair, args=args, ts=[self.interval],
+                            **opts).ys[-1]  # fmt: skip
         sep = ends[1] - ends[0]
         norm = jnp.linalg.norm(sep)
-        return ends[0], sep / norm, logs + jnp.log(norm / self.delta)
+        # Orbits merged to round-off: no direction is left to follow, so keep the old one
+        # and count the growth as the round-off level (the resolution floor documented
+        # in largest_lyapunov) rather than log 0.
+        d = jnp.where(norm > 0, sep / jnp.where(norm > 0, norm, 1.0), d)
+        eps = jnp.finfo(ends.dtype).eps * jnp.maximum(1.0, jnp.linalg.norm(ends[0]))
+        return ends[0], d, logs + jnp.log(jnp.maximum(norm, eps) / self.delta)
 
     def initial_state(self, key=None):
         x, _, _ = _flat_field(self.system, self.system.initial_state(None))
@@ -351,8 +382,11 @@ def largest_lyapunov(
     system's own solver (an exponential integrator for a stiff semi-linear PDE, with
     ``dt``), where the tangent-augmented ODE would fall back to a generic adaptive solver;
     the price is a finite-difference error of order ``delta`` times the flow's curvature
-    and one exponent only. Each interval restarts the system's clock at zero, so the
-    system must be autonomous.
+    and one exponent only. With an adaptive solver the two orbits are integrated as one
+    system, so they share their steps. Each interval restarts the system's clock at zero,
+    so the system must be autonomous. A negative exponent is resolved only down to about
+    log(eps / delta) / t_renorm (≈ -18 / t_renorm in float64 with the default delta): a
+    separation that shrinks below round-off cannot be followed.
 
     Args:
         system: a deterministic, autonomous ODE system (semi-linear included).

@@ -98,9 +98,9 @@ def threshold_for_rate(distances: ArrayLike, recurrence_rate: float) -> Array:
     Exact, without sorting all N² values (XLA's CPU sort of millions of them costs seconds):
     a strided sample of 2^16 distances brackets the quantile, the few distances inside the
     bracket are gathered and sorted, and the bracket is verified by counting. Where it
-    fails (heavy ties, an unlucky sample) a bisection on the distances' bit patterns
-    (for non-negative floats their order is the integers') finishes the job, one counting
-    pass per bit; under ``vmap`` it runs only if some member needs it.
+    fails (heavy ties, an unlucky sample) a bisection on the values' bit patterns (mapped
+    to integers that order as the floats do, negative values included) finishes the job,
+    one counting pass per bit; under ``vmap`` it runs only if some member needs it.
     """
     rate = float(recurrence_rate)
     if not 0.0 < rate < 1.0:
@@ -110,7 +110,9 @@ def threshold_for_rate(distances: ArrayLike, recurrence_rate: float) -> Array:
     n = d.size
     m = int(rate * (n - 1))
     ints = {4: jnp.int32, 8: jnp.int64}[d.dtype.itemsize]
-    bits = jax.lax.bitcast_convert_type(d, ints)
+    flip = np.iinfo(ints).max  # negative floats: flip all but the sign bit, so that the
+    key = lambda b: jnp.where(b < 0, b ^ flip, b)  # integers order as the floats do
+    bits = key(jax.lax.bitcast_convert_type(d, ints))
 
     # bracket [a, b] from sample ranks within 4 standard deviations of the quantile
     stride = max(1, n // 2**16)
@@ -130,15 +132,15 @@ def threshold_for_rate(distances: ArrayLike, recurrence_rate: float) -> Array:
     ok = (below <= m) & (m < below + n_in) & (n_in <= k)
 
     def halve(lohi):
-        lo, hi = lohi  # the answer's bit pattern lies in [lo, hi]
-        mid = lo + (hi - lo) // 2
+        lo, hi = lohi  # the answer's key lies in [lo, hi]
+        mid = (lo >> 1) + (hi >> 1) + (lo & hi & 1)  # floor((lo + hi) / 2), no overflow
         enough = jnp.sum(bits <= mid) > m
         return jnp.where(enough, lo, mid + 1), jnp.where(enough, mid, hi)
 
-    g = jax.lax.bitcast_convert_type(guess, ints)
-    lohi = (jnp.where(ok, g, 0), jnp.where(ok, g, jnp.max(bits)))
+    g = key(jax.lax.bitcast_convert_type(guess, ints))
+    lohi = (jnp.where(ok, g, jnp.min(bits)), jnp.where(ok, g, jnp.max(bits)))
     _, hi = jax.lax.while_loop(lambda lh: lh[0] < lh[1], halve, lohi)
-    return jax.lax.bitcast_convert_type(hi, d.dtype)
+    return jax.lax.bitcast_convert_type(key(hi), d.dtype)
 
 
 def recurrence_matrix(

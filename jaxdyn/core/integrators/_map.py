@@ -62,7 +62,9 @@ def integrate_map(system: AbstractMap, p: Problem) -> Trajectory:
     step = lambda y, n: (system.step(t0 + n * h, y, jax.random.fold_in(key, n), args), None)
     uniform = _uniform_saves(save_idx, count)
     if uniform is not None:
-        return _iterate_between_saves(step, save, p.y0, args, ts_j, first, count[0], uniform)
+        return _iterate_between_saves(
+            step, save, p.y0, args, ts_j, first, count[0], uniform, n_steps
+        )
 
     out_shape = jax.eval_shape(lambda y: save(t0, y, args), p.y0)
     saved = jax.tree_util.tree_map(
@@ -112,14 +114,17 @@ def _uniform_saves(save_idx: np.ndarray, count: np.ndarray) -> tuple[int, int, i
     return int(later[0]), stride, int(later.size)
 
 
-def _iterate_between_saves(step, save, y0, args, ts_j, first, at_t0, uniform) -> Trajectory:
+def _iterate_between_saves(
+    step, save, y0, args, ts_j, first, at_t0, uniform, n_steps
+) -> Trajectory:
     """Evenly spaced saves: an outer scan over saves of an inner scan of ``stride`` steps.
 
     The general path decides at every step whether to save, inside a ``lax.cond`` that
     takes the whole state as an operand; XLA then copies the state every step, which for
     a state holding data (a training and a test set) costs more than the step itself.
     Here nothing but ``step`` runs between saves, and the steps after the last save,
-    which nothing observes, are skipped.
+    which nothing observes, are skipped (``num_steps`` still counts the iterations from
+    t0 to t1, as on the general path).
     """
     start, stride, n_saves = uniform
     y, _ = jax.lax.scan(step, y0, jnp.arange(start))
@@ -138,7 +143,6 @@ def _iterate_between_saves(step, save, y0, args, ts_j, first, at_t0, uniform) ->
     if at_t0:  # a save at t0 records the initial state (ts is sorted: position 0)
         at0 = save(ts_j[0], y0, args)
         saved = jax.tree_util.tree_map(lambda buf, v: buf.at[0].set(v), saved, at0)
-    n_steps = start + stride * (n_saves - 1)
     return Trajectory(
         ts=ts_j, ys=saved, status=finite_status(saved), num_steps=jnp.asarray(n_steps)
     )

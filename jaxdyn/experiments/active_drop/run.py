@@ -151,7 +151,7 @@ def nonlinear_sweep(cfg: ActiveDropConfig, ctx: Run) -> dict:
 def lyapunov(cfg: ActiveDropConfig, sweep: dict) -> list[dict]:
     """Largest Lyapunov exponent (two-trajectory Benettin, the runs' own ETDRK4 step) from
     the end of the deterministic runs: every unsteady one, and the steady or stopped run
-    at the largest Pe of each m as a control (its exponent must be negative)."""
+    at the largest Pe of each m as a control (its exponent must not be positive)."""
     if cfg.lyapunov_t <= 0:
         return []
     picks = [tuple(ij) for ij in np.argwhere(sweep["regime"] == "unsteady")]
