@@ -10,12 +10,15 @@ import pytest
 from jaxdyn.analysis.fields import (
     blown_up,
     energy_spectrum,
+    failure_step,
+    growth_rate,
     periodic_distance,
     relative_l2,
     steepest_front,
 )
 from jaxdyn.experiments import run_experiment
 from jaxdyn.experiments.jaws import PRESETS, VARIANTS, JawsConfig
+from jaxdyn.experiments.jaws.run import paired_differences
 from jaxdyn.models import unrolled_loss
 from jaxdyn.models.fno import FNOStep
 from jaxdyn.models.jacobian import (
@@ -184,8 +187,15 @@ def test_loss_and_config_validation():
 @pytest.mark.slow
 def test_experiment_runs_every_variant_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setenv("JAXDYN_CACHE", str(tmp_path / "cache"))
-    cfg = PRESETS["tiny"].replace(variants=VARIANTS)
+    cfg = PRESETS["tiny"].replace(variants=VARIANTS, seeds=2, lam_sweep=(0.0, 1e-4, 1e-3))
     res = run_experiment("jaws", tmp_path / "run", config=cfg, quiet=True)["results"]
+    # Two seeds: per-seed values, and paired differences to plain for every other variant.
+    assert set(res["vs_plain"]) == set(VARIANTS) - {"plain"}
+    assert len(res["per_seed"]["jaws"]["t_fail"]) == 2
+    assert res["lam_sweep"]["lam"] == [0.0, 1e-4, 1e-3]
+    # The sweep's run at the config's own λ is the table's run (the same training stream).
+    i = res["lam_sweep"]["lam"].index(cfg.lam)
+    assert res["lam_sweep"]["jaws"]["rel_l2_final"][i] == res["table"]["jaws"]["rel_l2_final"]
     assert set(res["table"]) == set(VARIANTS)
     for name, row in res["table"].items():
         assert 0 <= row["blowup_rate"] <= 1
@@ -197,6 +207,8 @@ def test_experiment_runs_every_variant_end_to_end(tmp_path, monkeypatch):
         "jaws_rollout.png",
         "jaws_shock.png",
         "jaws_cost_ood.png",
+        "jaws_seeds.png",
+        "jaws_lam_sweep.png",
     }
 
 
@@ -222,3 +234,29 @@ def test_field_diagnostics():
     bad[1, 0, 0, 0] = np.nan
     bad[2] *= 4.0
     np.testing.assert_array_equal(blown_up(bad, np.stack([u, u, u])[:, None]), [0, 1, 1])
+
+
+def test_failure_time_growth_rate_and_paired_seed_differences():
+    # err = 0.01 e^{0.05 n}: reaches 1 at n = ln(100)/0.05 = 92.1, i.e. index 93.
+    n = np.arange(200)
+    err = np.stack([0.01 * np.exp(0.05 * n), np.full(200, 0.5), np.r_[np.zeros(5), np.inf * n[5:]]])
+    np.testing.assert_array_equal(failure_step(err), [93, 200, 5])
+    assert failure_step(err, threshold=0.5)[1] == 0
+    assert growth_rate(n, err[0]) == pytest.approx(0.05, rel=1e-10)
+    assert np.isnan(growth_rate(n[:3], [np.inf, 0.0, 1.0]))
+    with pytest.raises(ValueError, match="threshold"):
+        failure_step(err, threshold=0.0)
+    # Paired differences: a constant offset of 0.1 with seed-to-seed spread in both
+    # variants gives exactly 0.1 with a zero-width interval.
+    base = np.array([1.0, 3.0, 2.0, 5.0])
+    per_seed = {"plain": {"e": base}, "jaws": {"e": base + 0.1}, "global": {"e": base[::-1]}}
+    d = paired_differences(per_seed)
+    assert d["jaws"]["e"]["mean"] == pytest.approx(0.1)
+    assert d["jaws"]["e"]["ci95"] == pytest.approx([0.1, 0.1])
+    lo, hi = d["global"]["e"]["ci95"]
+    assert d["global"]["e"]["mean"] == pytest.approx(0.0) and lo < -1 and hi > 1
+    assert paired_differences({"jaws": {"e": base}}) == {}
+    with pytest.raises(ValueError, match="'lam_sweep"):
+        JawsConfig(lam_sweep=(1e-3, -1.0))
+    with pytest.raises(ValueError, match="'seeds'"):
+        JawsConfig(seeds=0)

@@ -53,4 +53,33 @@ def blown_up(pred: ArrayLike, true: ArrayLike, factor: float = 3.0) -> np.ndarra
     )
 
 
-__all__ = ["blown_up", "energy_spectrum", "periodic_distance", "relative_l2", "steepest_front"]
+def failure_step(err: ArrayLike, threshold: float = 1.0) -> np.ndarray:
+    """Per sample (leading axis): the first index along the last axis at which the error
+    reaches ``threshold`` (1.0 for a relative L2 error: no better than predicting zero),
+    or the length of that axis when it never does (a censored sample)."""
+    err = np.asarray(err)
+    if threshold <= 0:
+        raise ValueError(f"threshold must be > 0, got {threshold}")
+    hit = err >= threshold
+    return np.where(np.any(hit, axis=-1), np.argmax(hit, axis=-1), err.shape[-1])
+
+
+def growth_rate(t: ArrayLike, err: ArrayLike) -> float:
+    """Exponential growth rate γ of an error curve, err ∝ exp(γ t): the least-squares
+    slope of log err against t (non-finite or non-positive points left out)."""
+    t, err = np.asarray(t, float), np.asarray(err, float)
+    ok = np.isfinite(err) & (err > 0)
+    if np.sum(ok) < 2:
+        return float("nan")
+    return float(np.polyfit(t[ok], np.log(err[ok]), 1)[0])
+
+
+__all__ = [
+    "blown_up",
+    "energy_spectrum",
+    "failure_step",
+    "growth_rate",
+    "periodic_distance",
+    "relative_l2",
+    "steepest_front",
+]

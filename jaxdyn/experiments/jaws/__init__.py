@@ -25,8 +25,13 @@ L2 error of about 2e-3 with 1000 samples).
 
 Reproduced: rollout relative L2 error against time, late-time energy spectra, shock
 fidelity (position and steepness of the steepest negative gradient,
-:mod:`jaxdyn.analysis.fields`), blow-up rate, out-of-distribution error, training-step
-memory (XLA memory analysis) and time, and the classic map's test error.
+:mod:`jaxdyn.analysis.fields`), blow-up rate, time to failure (relative L2 error
+reaching 1) and the late error-growth rate, out-of-distribution error, training-step
+memory (XLA memory analysis) and time, and the classic map's test error. With ``seeds``
+> 1 every variant is trained from several initialisations and the differences to
+``plain`` get Student-t intervals over paired seeds; ``lam_sweep`` adds the
+contraction-dissipation sweep of the penalty weight. The ``cpu`` preset is the headline
+configuration (docs/jaws.md).
 """
 
 from .config import PRESETS, VARIANTS, JawsConfig

@@ -85,3 +85,65 @@ def fig_cost_ood(table: Mapping, variants: Sequence[str], *, steps, nu_ood, amp_
     for a in (a0, a1, a2):
         a.set_xticks(pos, names, rotation=30, fontsize=8)
     return fig
+
+
+def fig_seeds(per_seed: Mapping, variants: Sequence[str], *, dt: float):
+    """Per-seed rollout error, time to failure and high-k energy of every variant (dots),
+    with the mean ± standard error over seeds (bars)."""
+    panels = (
+        ("rel_l2_final", "median rel. L2 at the last step", "log"),
+        ("t_fail", "median time to failure (error ≥ 1)", "linear"),
+        ("high_k_energy_ratio", "high-k energy / truth", "log"),
+    )
+    fig, axes = figure(1, len(panels), panel=(4.4, 3.8))
+    names = list(variants)
+    for a, (k, title, scale) in zip(axes[0], panels, strict=True):
+        for i, n in enumerate(names):
+            v = np.asarray(per_seed[n][k], float) * (dt if k == "t_fail" else 1.0)
+            a.plot(
+                np.full(v.shape, i) + np.linspace(-0.15, 0.15, v.size),
+                v,
+                "o",
+                color=COLORS[n],
+                ms=4,
+                alpha=0.7,
+            )
+            fin = v[np.isfinite(v)]
+            if fin.size > 1:
+                a.errorbar(
+                    i + 0.3,
+                    fin.mean(),
+                    fin.std(ddof=1) / np.sqrt(fin.size),
+                    fmt="_",
+                    color="k",
+                    capsize=3,
+                )
+        a.set(title=title, yscale=scale)
+        a.set_xticks(np.arange(len(names)), names, rotation=30, fontsize=8)
+    return fig
+
+
+def fig_lam_sweep(sweep: Mapping, *, lam0: float, dt: float):
+    """The contraction-dissipation trade-off: errors, time to failure, high-k energy and
+    shock steepness against the penalty weight λ, for the global and JAWS penalties."""
+    panels = (
+        ("rel_l2_1", "one-step rel. L2", "log"),
+        ("rel_l2_final", "rel. L2 at the last step", "log"),
+        ("t_fail", "time to failure", "linear"),
+        ("high_k_energy_ratio", "high-k energy / truth", "log"),
+        ("shock_steepness_ratio", "shock steepness / truth", "linear"),
+    )
+    fig, axes = figure(1, len(panels), panel=(3.6, 3.4))
+    lam = np.asarray(sweep["lam"], float)
+    positive = lam[lam > 0]
+    for a, (k, title, scale) in zip(axes[0], panels, strict=True):
+        for n in ("global", "jaws"):
+            v = np.asarray(sweep[n][k], float) * (dt if k == "t_fail" else 1.0)
+            a.plot(lam, v, "o-", color=COLORS[n], label=n)
+        a.axvline(lam0, color="0.6", ls=":", lw=1)
+        a.set(title=title, yscale=scale, xlabel="λ")
+        if positive.size:
+            a.set_xscale("symlog", linthresh=positive.min())
+            a.set_xlim(-0.3 * positive.min(), 2 * positive.max())
+    axes[0][0].legend(fontsize=8)
+    return fig
