@@ -66,6 +66,25 @@ def test_fixed_step_scan_equals_diffeqsolve_with_dense_saves():
     np.testing.assert_allclose(scan.ys, loop.ys, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("ts", [None, np.array([0.0, 0.3, 0.31, 1.0])])
+def test_fixed_step_saves_on_the_grid_are_the_step_states(ts):
+    """Saves on grid points take the state there (no interpolation): equal to diffeqsolve's
+    saves and, bit for bit, to the end of a shorter solve over the same steps."""
+    lorenz = Lorenz()
+    scan = simulate(lorenz, 1.0, ts=ts, dt=0.01, adaptive=False)
+    loop = simulate(
+        lorenz, 1.0, ts=ts, dt=0.01, adaptive=False, adjoint=dfx.RecursiveCheckpointAdjoint()
+    )
+    np.testing.assert_allclose(scan.ys, loop.ys, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(
+        scan.ys[-1], simulate(lorenz, 1.0, dt=0.01, adaptive=False).ys[-1]
+    )
+    if ts is not None:
+        np.testing.assert_array_equal(scan.ys[0], lorenz.initial_state())
+        short = simulate(lorenz, 0.3, dt=0.01, adaptive=False).ys[-1]
+        np.testing.assert_array_equal(scan.ys[1], short)
+
+
 def test_fixed_step_gradient_through_the_scan_matches_finite_differences():
     def end(rho):
         return simulate(Lorenz(rho=rho), 0.5, dt=0.01, adaptive=False).ys[-1, 2]

@@ -70,6 +70,31 @@ def test_threshold_for_rate_is_the_sorted_quantile_exactly(dtype):
                 assert float(got) == np.sort(d.ravel())[int(rate * (d.size - 1))]
 
 
+@pytest.mark.parametrize("metric", ["supremum", "euclidean", "manhattan"])
+def test_recurrence_matrix_at_a_rate_thresholds_at_the_sorted_quantile(metric):
+    """The distances computed in the counting passes (never stored) give the same ε as a
+    full sort of the stored matrix, so R is exactly d < ε, ties and zeros included."""
+    rng = np.random.default_rng(5)
+    series = [
+        ar1(700, seed=1),  # 7e5 distances: the sampled bracket and false position
+        np.round(3 * rng.standard_normal(700)),  # integer values: heavy ties
+        (rng.random(700) < 0.5).astype(float),  # half the distances are 0
+    ]
+    with jax.enable_x64(True):
+        for x in series:
+            emb = np.asarray(delay_embed(x, dim=2, delay=2))
+            diff = np.abs(emb[:, None, :] - emb[None, :, :])
+            d = {
+                "supremum": diff.max(-1),
+                "euclidean": np.sqrt((diff**2).sum(-1)),
+                "manhattan": diff.sum(-1),
+            }[metric]
+            for rate in (0.02, 0.3):
+                eps = np.sort(d.ravel())[int(rate * (d.size - 1))]
+                R = recurrence_matrix(x, recurrence_rate=rate, dim=2, delay=2, metric=metric)
+                np.testing.assert_array_equal(np.asarray(R), d < eps)
+
+
 def test_line_histograms_count_runs_exactly():
     R = np.eye(6, dtype=bool)
     R[0, 1:4] = R[1:4, 0] = True  # a vertical/horizontal run of 3 off the diagonal
