@@ -212,6 +212,13 @@ def bench_size(n, mode, repeat, n_sweep_calls, torch_device, use_torch):
         "diffrax vmap (hand-written)": run_dv,
         BATCH_VF: run_db,
     }
+    if mode == "adaptive":
+        # the chunk as one system: one step size for all, every member within tolerance
+        def run_sweep_inside():
+            ds = sweep(member, base, grid, progress=False, chunk_size=n, batch="inside")
+            out["jaxdyn sweep, batch=inside"] = np.asarray(ds["y"]).reshape(n, 3)
+
+        fns[INSIDE_SWEEP] = run_sweep_inside
     if n <= 2**12:
         # Diagnostic: the same solve saved the way simulate() saves t1 (SaveAt(ts=[t1], fn)).
         dv_ts = diffrax_vmap(mode, dfx.SaveAt(ts=jnp.array([T1]), fn=lambda t, y, a: y))
@@ -249,6 +256,7 @@ def bench_size(n, mode, repeat, n_sweep_calls, torch_device, use_torch):
         for k, v in [
             ("jaxdyn simulate", "jaxdyn simulate"),
             ("jaxdyn sweep, batch=vmap", "jaxdyn sweep, batch=vmap"),
+            ("jaxdyn sweep, batch=inside", "jaxdyn sweep, batch=inside"),
             ("diffrax vmap", "diffrax vmap"),
             ("diffrax batch-in-VF", "diffrax batch-in-VF"),
             ("torchode", "torchode"),
@@ -287,11 +295,13 @@ def eqx_rho(base, r):
 
 DV_TS = "diffrax vmap, SaveAt(ts=[t1])*"
 VMAP_SWEEP = "jaxdyn sweep, batch=vmap (steady)"
+INSIDE_SWEEP = "jaxdyn sweep, batch=inside (steady)"
 BATCH_VF = "diffrax batch-in-VF (hand-written)"
 ROWS = [
     "jaxdyn sweep (steady, compile excluded)",
     "jaxdyn sweep (per call)",
     VMAP_SWEEP,
+    INSIDE_SWEEP,
     "jaxdyn simulate, jit(vmap)",
     "diffrax vmap (hand-written)",
     BATCH_VF,

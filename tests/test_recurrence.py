@@ -93,6 +93,15 @@ def test_recurrence_matrix_at_a_rate_thresholds_at_the_sorted_quantile(metric):
                 eps = np.sort(d.ravel())[int(rate * (d.size - 1))]
                 R = recurrence_matrix(x, recurrence_rate=rate, dim=2, delay=2, metric=metric)
                 np.testing.assert_array_equal(np.asarray(R), d < eps)
+        # under vmap the passes run until every member's bracket has closed
+        both = jax.vmap(
+            lambda s: recurrence_matrix(s, recurrence_rate=0.3, dim=2, delay=2, metric=metric)
+        )(jnp.asarray(np.stack(series[:2])))
+        for i in range(2):
+            single = recurrence_matrix(
+                series[i], recurrence_rate=0.3, dim=2, delay=2, metric=metric
+            )
+            np.testing.assert_array_equal(np.asarray(both[i]), np.asarray(single))
 
 
 def test_line_histograms_count_runs_exactly():

@@ -15,7 +15,11 @@ through the scan), and it compiles faster. Two more things make it fast:
   run through diffrax's own ``solver.step``.
 
 Save times between grid points are interpolated with the solver's dense output (ODEs,
-exactly as ``diffeqsolve`` does) or linearly (SDEs, as diffrax does for Euler).
+exactly as ``diffeqsolve`` does) or linearly (SDEs, as diffrax does for Euler). When every
+save time lies on the step grid (t1 only, or every m-th step) the saves take the states
+there as they are, so XLA builds no dense output at all, and a lone save at t1 is taken
+after the scan (measured: a 1000-step Tsit5 Lorenz ensemble 16x faster, the stage stack
+it used to build at every step being most of the cost).
 
 Brownian increments are drawn in blocks: one call to the generator per ``BLOCK`` steps
 for each member, from ``fold_in(key, block)``, instead of two ``fold_in`` and one small
@@ -219,10 +223,10 @@ def fixed_step_solve(
             value = save(ts_j[i], y_t, args)
             return jax.tree_util.tree_map(lambda buf, v: buf.at[i].set(v), sv, value)
 
-        # The save times are shared by every member, so under vmap these conds stay
-        # branches rather than becoming selects.
         if end_only:
             return y1, state, saved
+        # The save times are shared by every member, so under vmap these conds stay
+        # branches rather than becoming selects.
         saved = jax.lax.fori_loop(
             0, per_step, lambda j, sv: jax.lax.cond(j < n, put, lambda j, v: v, j, sv), saved
         )
