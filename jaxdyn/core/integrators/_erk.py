@@ -10,6 +10,10 @@ scan. :func:`erk_step` evaluates the same Butcher tableau (read from the diffrax
 so Tsit5, Dopri5, Bosh3, Heun, ... all work) with the stages unrolled in Python, which
 XLA fuses into straight-line code; the dense output is diffrax's own interpolation class
 fed the same stage increments, so save times are interpolated exactly as diffrax does.
+Unrolling pays for small states only: for states of more than ``UNROLL_MAX_SIZE``
+elements the stages run in a loop over a stage buffer, because XLA otherwise fuses
+each stage's derivative into every later stage and recomputes it there (a ring that
+rolls its phases ran its fixed-step sync1d fit 7x slower unrolled).
 
 :func:`adaptive_solve` is the step-size loop around it: diffrax's ``PIDController`` decides
 (``adapt_step_size``, the same decisions as ``diffeqsolve``), save times are filled by
@@ -27,6 +31,7 @@ from collections.abc import Callable
 import diffrax as dfx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._trajectory import STATUS_FAILED, STATUS_MAX_STEPS, finite_status
 
@@ -66,6 +71,9 @@ def erk_step(solver, f: Callable, t0, t1, y0, f0, h=None):
     """
     tab = solver.tableau
     h = t1 - t0 if h is None else h
+    size = sum(int(np.prod(x.shape)) for x in jax.tree_util.tree_leaves(y0))
+    if size > UNROLL_MAX_SIZE and len(tab.a_lower) + 1 == len(tab.b_sol):
+        return _looped_step(tab, f, t0, t1, y0, f0, h)
     fs = [f0]
     for a_row, c in zip(tab.a_lower, tab.c, strict=True):
         yi = _lincomb(y0, a_row, fs, h)
@@ -80,6 +88,46 @@ def erk_step(solver, f: Callable, t0, t1, y0, f0, h=None):
     k = jax.tree_util.tree_map(lambda *xs: h * jnp.stack(xs), *fs)
     dense = {"y0": y0, "y1": y1, "k": k}
     return y1, y_err, dense, f1
+
+
+#: states of more elements than this take their stages in a loop (see _looped_step)
+UNROLL_MAX_SIZE = 16
+
+
+def _looped_step(tab, f, t0, t1, y0, f0, h):
+    """:func:`erk_step` with the stages in a ``fori_loop`` over a stage buffer.
+
+    Unrolled, XLA's CPU fusion may fuse each stage's derivative into every later stage
+    that reads it, recomputing it there: on a ring whose vector field rolls its input
+    (``Sync1D``) the compiled step held 63 sines instead of 2 per stage pair and ran
+    3x slower than diffrax's stage loop. A loop iteration is a fusion boundary, so each
+    derivative is computed once; for small states the unrolled stages win (no loop
+    overhead), hence the size rule."""
+    n_stages = len(tab.b_sol)
+    a = np.zeros((n_stages, n_stages))
+    for i, row in enumerate(tab.a_lower):
+        a[i + 1, : len(row)] = row
+    c = np.concatenate([[0.0], np.asarray(tab.c, float)])
+    dtype = jnp.result_type(*jax.tree_util.tree_leaves(y0))
+    a_j, c_j = jnp.asarray(a, dtype), jnp.asarray(c, dtype)
+    comb = lambda w, ks: jax.tree_util.tree_map(lambda k: jnp.tensordot(w, k, 1), ks)  # noqa: E731
+    ks = jax.tree_util.tree_map(
+        lambda x: jnp.zeros((n_stages,) + x.shape, x.dtype).at[0].set(x), f0
+    )
+
+    def stage(i, ks):
+        yi = jax.tree_util.tree_map(lambda y, s: y + h * s, y0, comb(a_j[i], ks))
+        fi = f(t0 + c_j[i] * h, yi)
+        return jax.tree_util.tree_map(lambda k, v: k.at[i].set(v), ks, fi)
+
+    ks = jax.lax.fori_loop(1, n_stages, stage, ks)
+    b_sol = jnp.asarray(np.asarray(tab.b_sol, float), dtype)
+    b_err = jnp.asarray(np.asarray(tab.b_error, float), dtype)
+    y1 = jax.tree_util.tree_map(lambda y, s: y + h * s, y0, comb(b_sol, ks))
+    y_err = jax.tree_util.tree_map(lambda s: h * s, comb(b_err, ks))
+    f1 = jax.tree_util.tree_map(lambda k: k[-1], ks) if tab.fsal else f(t1, y1)
+    k = jax.tree_util.tree_map(lambda x: h * x, ks)
+    return y1, y_err, {"y0": y0, "y1": y1, "k": k}, f1
 
 
 def interpolate(solver, t0, t1, dense, t):
