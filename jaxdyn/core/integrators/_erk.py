@@ -61,7 +61,8 @@ def _lincomb(base, coeffs, terms, h):
 
 
 def erk_step(solver, f: Callable, t0, t1, y0, f0, h=None):
-    """One step of ``solver``'s tableau from (t0, y0) to t1, stages unrolled.
+    """One step of ``solver``'s tableau from (t0, y0) to t1, stages unrolled (states of
+    at most ``UNROLL_MAX_SIZE`` elements) or in a loop (:func:`_looped_step`).
 
     ``f(t, y)`` is the vector field, ``f0 = f(t0, y0)``. Returns ``(y1, y_error, dense,
     f1)`` where ``dense`` is the ``dense_info`` diffrax's interpolation class takes and
@@ -110,7 +111,10 @@ def _looped_step(tab, f, t0, t1, y0, f0, h):
     c = np.concatenate([[0.0], np.asarray(tab.c, float)])
     dtype = jnp.result_type(*jax.tree_util.tree_leaves(y0))
     a_j, c_j = jnp.asarray(a, dtype), jnp.asarray(c, dtype)
-    comb = lambda w, ks: jax.tree_util.tree_map(lambda k: jnp.tensordot(w, k, 1), ks)  # noqa: E731
+
+    def comb(w, ks):  # Σ_j w_j k_j over the stage axis
+        return jax.tree_util.tree_map(lambda k: jnp.tensordot(w, k, 1), ks)
+
     ks = jax.tree_util.tree_map(
         lambda x: jnp.zeros((n_stages,) + x.shape, x.dtype).at[0].set(x), f0
     )
