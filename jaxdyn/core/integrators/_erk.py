@@ -13,7 +13,7 @@ fed the same stage increments, so save times are interpolated exactly as diffrax
 Unrolling pays for small states only: for states of more than ``UNROLL_MAX_SIZE``
 elements the stages run in a loop over a stage buffer, because XLA otherwise fuses
 each stage's derivative into every later stage and recomputes it there (a ring that
-rolls its phases ran its fixed-step sync1d fit 7x slower unrolled).
+rolls its phases ran its fixed-step sync1d fit 6x slower unrolled).
 
 :func:`adaptive_solve` is the step-size loop around it: diffrax's ``PIDController`` decides
 (``adapt_step_size``, the same decisions as ``diffeqsolve``), save times are filled by
