@@ -106,13 +106,15 @@ def integrate_diffrax(
         rtol, atol: tolerances of an adaptive solve (> 0).
         max_steps: step budget (>= 1, accepted and rejected steps); exceeding it gives
             status 1. Default: enough for a fixed-step solve, 100 000 for an adaptive one.
-            With ``adjoint="replay"`` a gradient records up to ``max_steps`` states.
+            With ``adjoint="replay"`` a gradient records ``max_steps`` step end times and
+            at most 512 KiB of states (every c-th state, the rest recomputed).
         adjoint: how reverse mode differentiates an adaptive solve. ``None`` (the
             default): ``diffeqsolve`` with ``diffrax.RecursiveCheckpointAdjoint()``.
             ``"replay"``: jaxdyn's own loop, recording the accepted steps and replaying
             them backwards (:mod:`jaxdyn.core.integrators._replay`); the same gradient
-            (the discretised solution's, steps held fixed), cheap only when ``max_steps``
-            is near the step count (the record holds ``max_steps`` states). Any other
+            (the discretised solution's, steps held fixed) for about 2.5x less than the
+            checkpointed adjoint on the adaptive sync1d loss (docs/benchmarks.md §4),
+            with the forward solve of our own loop (see below). Any other
             diffrax adjoint routes the solve through ``diffeqsolve``. Fixed-step
             solves are scans, differentiated directly; given a diffrax adjoint they go
             through ``diffeqsolve`` instead (an SDE then on a Brownian tree, a different
@@ -183,10 +185,9 @@ def integrate_diffrax(
     own_loop = adaptive and not stochastic and not _is_imex(solver) and not p.throw
     if own_loop and adjoint is None and batching_mode() == "inside":
         return _batched_adaptive(system, p, solver, rtol, atol, dt, max_steps)
-    # adjoint=None goes through diffeqsolve with the checkpointed adjoint: measured on the
-    # adaptive sync1d fit (8 rings vmapped) its gradient costs 0.045 s against 5.3 s for
-    # the replay (whose record holds max_steps states) and its forward 0.004 s against
-    # 0.019 s for our own loop (docs/benchmarks.md, section 4).
+    # adjoint=None goes through diffeqsolve with the checkpointed adjoint: the replay's
+    # forward is our own loop, slower than diffeqsolve on small rolled rings (L = 3..8,
+    # docs/benchmarks.md §1), although its gradient is now cheaper (§4).
     if own_loop and replay:
         return replay_solve(
             system.drift,

@@ -18,10 +18,11 @@ rolls its phases ran its fixed-step sync1d fit 6x slower unrolled).
 :func:`adaptive_solve` is the step-size loop around it: diffrax's ``PIDController`` decides
 (``adapt_step_size``, the same decisions as ``diffeqsolve``), save times are filled by
 dense interpolation as steps pass them, and the loop stops at ``t1`` or after
-``max_steps`` steps (accepted or rejected). With ``record=True`` it also stores the
-accepted steps' end times and states, which the replay adjoint differentiates
-(:mod:`._replay`). The error norm is a parameter, so a batch of members solved as one
-system can use the maximum over members of their norms (:mod:`._batched`).
+``max_steps`` steps (accepted or rejected). With ``record_every=c`` it also stores the
+accepted steps' end times and every c-th accepted state, from which the replay adjoint
+differentiates the steps (:mod:`._replay`). The error norm is a parameter, so a batch of
+members solved as one system can use the maximum over members of their norms
+(:mod:`._batched`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import diffrax as dfx
+import equinox.internal as eqxi
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -151,14 +153,16 @@ def adaptive_solve(
     *,
     end_only: bool,
     max_steps: int,
-    record: bool = False,
+    record_every: int = 0,
 ):
     """Adaptive explicit RK solve of dy/dt = f(t, y) from t0 to t1.
 
     Returns ``(saved, status, n_accepted, rec)`` with ``saved`` the pytree of
     ``save(t, y)`` at ``ts`` (time axis first; at t1 only when ``end_only``), ``status``
-    as in :class:`~jaxdyn.Trajectory`, and ``rec = (step_ends, step_states)`` (length
-    ``max_steps``, padded past ``n_accepted``) when ``record`` else None.
+    as in :class:`~jaxdyn.Trajectory`, and, when ``record_every = c > 0``,
+    ``rec = (step_ends, checkpoints, y_final)``: the accepted steps' end times (length
+    ``max_steps``, inf past ``n_accepted``), the state after accepted step
+    ``(j + 1) * c - 1`` in slot j, and the final state (``rec`` is None otherwise).
     """
     dtype = jnp.result_type(t0, t1, float)
     t0, t1, dt0 = (jnp.asarray(x, dtype) for x in (t0, t1, dt0))
@@ -189,10 +193,12 @@ def adaptive_solve(
             (saved, ptr),
         )
     rec = None
-    if record:
+    every = record_every
+    if every:
+        slots = -(-max_steps // every)
         rec = (
             jnp.full((max_steps,), jnp.inf, dtype),
-            jax.tree_util.tree_map(lambda x: jnp.zeros((max_steps,) + x.shape, x.dtype), y0),
+            jax.tree_util.tree_map(lambda x: jnp.zeros((slots,) + x.shape, x.dtype), y0),
         )
 
     carry = (
@@ -233,13 +239,17 @@ def adaptive_solve(
                 )
 
             saved, ptr = jax.lax.cond(keep, saves, lambda c: c, (saved, ptr))
-        if record:
+        if every:
+            # n <= it < max_steps, and each slot is written once (by its accepted step)
             ends, states = rec
-            i = jnp.minimum(n, max_steps - 1)
+            slot, last = jnp.divmod(n + 1, every)
+            put_state = keep & (last == 0)
             rec = (
-                ends.at[i].set(jnp.where(keep, tn, ends[i])),
+                ends.at[n].set(tn, pred=keep),
                 jax.tree_util.tree_map(
-                    lambda buf, v: buf.at[i].set(jnp.where(keep, v, buf[i])), states, y1
+                    lambda v, buf: buf.at[jnp.maximum(slot - 1, 0)].set(v, pred=put_state),
+                    y1,
+                    states,
                 ),
             )
         select = lambda a, b: jax.tree_util.tree_map(lambda x, z: jnp.where(keep, x, z), a, b)
@@ -248,7 +258,14 @@ def adaptive_solve(
         tn = jnp.minimum(next_t1, t1)
         return (t, tn, y, f0, cstate, it + 1, n + keep, ptr, saved, ok, rec)
 
-    t, _, y, _, _, _, n, _, saved, ok, rec = jax.lax.while_loop(cond, body, carry)
+    # The record is an equinox buffer: under vmap a plain while loop selects every carry
+    # between its old and new value at each iteration, which copied the whole
+    # max_steps-long record per step (the replay cost 1800x its forward solve).
+    t, _, y, _, _, _, n, _, saved, ok, rec = eqxi.while_loop(
+        cond, body, carry, kind="lax", buffers=(lambda c: c[-1]) if every else None
+    )
+    if every:
+        rec = (*rec, y)
     if end_only:
         saved = jax.tree_util.tree_map(lambda v: v[None], save(t1, y))
     status = jnp.where(ok, finite_status(saved), STATUS_FAILED)
