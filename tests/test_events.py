@@ -152,6 +152,37 @@ def test_gradient_of_an_event_time_matches_closed_form_and_finite_differences():
     np.testing.assert_allclose(g, fd, rtol=1e-7)
 
 
+def _ball_height(e, T, g=9.81, h=1.0):
+    """Closed form: the height at T of a ball dropped from h, bouncing with restitution e."""
+    v0 = np.sqrt(2 * g * h)
+    t, v = np.sqrt(2 * h / g), v0  # first impact
+    while True:
+        v = e * v
+        if t + 2 * v / g > T:
+            return v * (T - t) - g / 2 * (T - t) ** 2
+        t += 2 * v / g
+
+
+def test_gradient_of_saved_heights_over_many_bounces_under_vmap():
+    """Saves at fixed times after up to 8 impacts: the reverse pass replays the recorded
+    segments in blocks of 16 (two for one member here, one for the other) and
+    matches the derivative of the closed-form height."""
+    ts = np.array([1.0, 2.5, 4.0, 5.0])
+
+    def heights(e):
+        ball = Ball(e=e)
+        traj = jaxdyn.simulate(ball, 5.0, ts=ts, events=ball.impacts(max_events=32),
+                               rtol=1e-10, atol=1e-10)  # fmt: skip
+        return traj.ys[:, 0], traj.num_steps
+
+    es = jnp.array([0.85, 0.9])
+    jac, n = jax.vmap(jax.jacrev(heights, has_aux=True))(es)
+    assert int(jnp.max(n)) > 16 and len(set(np.asarray(n).tolist())) > 1
+    for e, row in zip(np.asarray(es), np.asarray(jac), strict=True):
+        fd = [(_ball_height(e + 1e-6, T) - _ball_height(e - 1e-6, T)) / 2e-6 for T in ts]
+        np.testing.assert_allclose(row, fd, rtol=1e-6, atol=1e-8)
+
+
 @pytest.mark.slow
 def test_gradient_of_a_spike_time_through_a_reset_and_a_refractory_period():
     def second_spike(RI):

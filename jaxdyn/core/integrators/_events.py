@@ -41,9 +41,12 @@ Two ways to treat events, by ``Event(mode=...)``:
     the PID controller's next step). Located times are accurate to the solver's
     global order (tested: slope 2 for Heun, 4 for RK4). Reverse-mode derivatives are
     those of the discretised hybrid solution with the step sequence held fixed: the
-    forward solve records its steps and the gradient replays them as a scan, each event
-    time t* carried by implicit differentiation of G(t*) = 0, dt*/dθ = -(∂G/∂θ)/(∂G/∂s)
-    (the same fixed-step "discretise then optimise" semantics as ``adjoint="replay"``).
+    forward solve records its steps and the gradient replays the n recorded ones in
+    blocks of ``BLOCK`` scanned steps, each event time t* carried by implicit
+    differentiation of G(t*) = 0, dt*/dθ = -(∂G/∂θ)/(∂G/∂s) (the same fixed-step
+    "discretise then optimise" semantics as ``adjoint="replay"``). Replaying all
+    ``max_steps`` slots of the record instead made an adaptive bouncing-ball gradient
+    660x its forward solve; in blocks it is 3.6x.
 ``"clock"`` (fixed steps; large networks)
     The clock-driven scheme of network simulators (Brian2, NEST on the grid): every
     step is taken whole; the components that crossed in it are located by a cubic
@@ -67,6 +70,7 @@ from typing import Any
 
 import diffrax as dfx
 import equinox as eqx
+import equinox.internal as eqxi
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -306,6 +310,10 @@ def _locate(spec: _Spec, step, cond, t, tn, y, f0, c0, c1, fired):
     return jnp.where(gb == 0, hi, lo), i, c_hi
 
 
+#: recorded segments replayed per block by the reverse pass of an exact-mode solve
+BLOCK = 16
+
+
 def _exact_core(spec: _Spec, f, cond, reset, save):
     solver = spec.solver
     adaptive = spec.controller is not None
@@ -413,16 +421,17 @@ def _exact_core(spec: _Spec, f, cond, reset, save):
                 saved, ptr = jax.lax.cond(keep, saves, lambda c: c, (saved, ptr))
             mask = mask & keep
             if record:
+                # n <= it < M: each accepted segment writes its own slot once (equinox
+                # buffers, written in place under vmap; a plain carry was copied per step)
                 ends, evs, masks, idxs, ev_seg = rec
-                j = jnp.minimum(n, M - 1)
                 pos = count + jnp.cumsum(mask) - 1
                 pos = jnp.where(mask & (pos < E), pos, E)
                 rec = (
-                    ends.at[j].set(jnp.where(keep, t_e, ends[j])),
-                    evs.at[j].set(jnp.where(keep, is_ev, evs[j])),
-                    masks.at[j].set(jnp.where(keep, mask, masks[j])),
-                    idxs.at[j].set(jnp.where(keep, i, idxs[j])),
-                    ev_seg.at[pos].set(j.astype(jnp.int32), mode="drop"),
+                    ends.at[n].set(t_e, pred=keep),
+                    evs.at[n].set(is_ev, pred=keep),
+                    masks.at[n].set(mask, pred=keep),
+                    idxs.at[n].set(i, pred=keep),
+                    ev_seg.at[pos].set(n.astype(jnp.int32), mode="drop"),
                 )
             times, index, count = _record(times, index, count, t_e, mask)
             y_n, f_n, c_n = _select(keep, (y_e, f_e, c_e), (y, fa, ca))
@@ -444,7 +453,9 @@ def _exact_core(spec: _Spec, f, cond, reset, save):
         def cond_fn(c):
             return (c[0] < t1) & (c[7] < M)
 
-        out = jax.lax.while_loop(cond_fn, body, carry)
+        out = eqxi.while_loop(
+            cond_fn, body, carry, kind="lax", buffers=(lambda c: c[-1][:4]) if record else None
+        )
         t, y, n, saved, ok = out[0], out[3], out[8], out[10], out[11]
         times, index, count, rec = out[12], out[13], out[14], out[15]
         if spec.end_only:
@@ -453,29 +464,24 @@ def _exact_core(spec: _Spec, f, cond, reset, save):
         status = jnp.where(t < t1, STATUS_MAX_STEPS, status).astype(jnp.int32)
         return (saved, status, n, times, index, count), rec
 
-    def replay(t0, ts, y0, consts, rec, n):
-        """The recorded segments as a differentiable scan (events by implicit function)."""
+    def block(bi, carry, consts, ts, rec, n):
+        """Recorded segments bi*BLOCK .. bi*BLOCK + BLOCK - 1 as a differentiable scan (each
+        event time by implicit function). Returns the carry (t, y) after them, their saved
+        values (zero where a save time lies outside them) and their end times."""
         fc, cc, rc, sc = consts
         ff = lambda t, y: f(t, y, *fc)
         cf = lambda t, y: cond(t, y, *cc)
         rf = lambda t, y, mask: reset(t, y, mask, *rc)
         sf = lambda t, y: save(t, y, *sc)
-        ends, evs, masks, idxs, ev_seg = rec
-        ends_sg = jax.lax.stop_gradient(ends)
-        starts_sg = jnp.concatenate([t0[None], ends_sg[:-1]])
-        out_shape = jax.eval_shape(lambda y: sf(t0, y), y0)
-        n_save = ts.shape[0]
-        saved = jax.tree_util.tree_map(lambda s: jnp.zeros((n_save,) + s.shape, s.dtype), out_shape)
-        if not spec.end_only:
-            at0 = ts <= t0
-            saved = jax.tree_util.tree_map(
-                lambda b, v: jnp.where(jnp.reshape(at0, at0.shape + (1,) * v.ndim), v, b),
-                saved,
-                sf(t0, y0),
-            )
+        take = lambda a: jax.lax.dynamic_slice_in_dim(a, bi * BLOCK, BLOCK)
+        xs = tuple(take(a) for a in rec)
+        out_shape = jax.eval_shape(lambda y: sf(ts[0], y), carry[1])
+        zero_saves = jax.tree_util.tree_map(
+            lambda s: jnp.zeros(ts.shape + s.shape, s.dtype), out_shape
+        )
 
-        def body(carry, x):
-            t, y, saved = carry
+        def body(c, x):
+            (t, y), acc = c
             j, tb_sg, ta_sg, ev, mask, i = x
             active = j < n
             # padded segments (end inf) become zero-length steps: no inf reaches a gradient
@@ -495,27 +501,26 @@ def _exact_core(spec: _Spec, f, cond, reset, save):
                 inside = (ts > ta_sg) & (ts <= tb_sg) & active
                 interp = solver.interpolation_cls(t0=t, t1=tb, **dense)
 
-                def fill(sv):
+                def fill(acc):
                     vals = jax.vmap(lambda s: sf(s, interp.evaluate(s)))(ts)
                     return jax.tree_util.tree_map(
-                        lambda b, v: jnp.where(
-                            jnp.reshape(inside, inside.shape + (1,) * (v.ndim - 1)), v, b
+                        lambda b, v: (
+                            b
+                            + jnp.where(
+                                jnp.reshape(inside, inside.shape + (1,) * (v.ndim - 1)), v, 0
+                            )
                         ),
-                        sv,
+                        acc,
                         vals,
                     )
 
-                saved = jax.lax.cond(jnp.any(inside), fill, lambda sv: sv, saved)
+                acc = jax.lax.cond(jnp.any(inside), fill, lambda a: a, acc)
             y_n = _select(active, y_n, y)
             t_n = jnp.where(active, tb, t)
-            return (t_n, y_n, saved), tb
+            return ((t_n, y_n), acc), tb
 
-        xs = (jnp.arange(M), ends_sg, starts_sg, evs, masks, idxs)
-        (t, y, saved), tbs = jax.lax.scan(body, (t0, y0, saved), xs)
-        if spec.end_only:
-            saved = jax.tree_util.tree_map(lambda v: v[None], sf(ends_sg[jnp.maximum(n - 1, 0)], y))
-        ev_times = tbs[ev_seg]
-        return saved, ev_times
+        (carry, acc), tbs = jax.lax.scan(body, (carry, zero_saves), xs)
+        return carry, acc, tbs
 
     @jax.custom_vjp
     def core(t0, t1, dt0, ts, y0, consts):
@@ -526,12 +531,92 @@ def _exact_core(spec: _Spec, f, cond, reset, save):
         return out, (t0, t1, dt0, ts, y0, consts, rec, out[2])
 
     def core_bwd(res, cts):
+        """Replays the n recorded segments in blocks: a forward pass keeps each block's
+        starting (t, y), then the blocks are pulled back last to first (a scan over all
+        max_steps records would cost max_steps steps whatever n)."""
         t0, t1, dt0, ts, y0, consts, rec, n = res
         ct_saved, ct_times = cts[0], cts[3]
-        _, pull = jax.vjp(lambda y, c: replay(t0, ts, y, c, rec, n), y0, consts)
-        ct_y0, ct_consts = pull((ct_saved, ct_times))
+        tmap = jax.tree_util.tree_map
+        add = lambda a, b: tmap(jnp.add, a, b)
+        ends, evs, masks, idxs, ev_seg = rec
+        ends_sg = jax.lax.stop_gradient(ends)
+        starts_sg = jnp.concatenate([t0[None], ends_sg[:-1]])
+        pad = -M % BLOCK
+        padded = lambda a, v: jnp.concatenate([a, jnp.full((pad,) + a.shape[1:], v, a.dtype)])
+        rec_b = (
+            jnp.arange(M + pad),
+            padded(ends_sg, jnp.inf),
+            padded(starts_sg, jnp.inf),
+            padded(evs, False),
+            padded(masks, False),
+            padded(idxs, 0),
+        )
+        n_blocks = (n + BLOCK - 1) // BLOCK
+        slots = (M + pad) // BLOCK
+        starts = (
+            jnp.zeros((slots,), t0.dtype),
+            tmap(lambda x: jnp.zeros((slots,) + x.shape, x.dtype), y0),
+        )
+
+        def forward_block(c):
+            bi, carry, buf = c
+            buf = (
+                buf[0].at[bi].set(carry[0]),
+                tmap(lambda v, b: b.at[bi].set(v), carry[1], buf[1]),
+            )
+            carry = block(bi, carry, consts, ts, rec_b, n)[0]
+            return bi + 1, carry, buf
+
+        _, (_, y_end), starts = eqxi.while_loop(
+            lambda c: c[0] < n_blocks,
+            forward_block,
+            (jnp.asarray(0), (t0, y0), starts),
+            kind="lax",
+            buffers=lambda c: c[2],
+        )
+        fc, cc, rc, sc = consts
+        zeros = tmap(jnp.zeros_like, consts)
+        ct_tbs = jnp.zeros((M + pad,), t0.dtype).at[ev_seg].add(ct_times)
+        if spec.end_only:
+            # saved = save(t_end, y_end) with t_end held fixed, as the forward solve does
+            t_end = ends_sg[jnp.maximum(n - 1, 0)]
+            _, pull = jax.vjp(lambda y, s: save(t_end, y, *s), y_end, sc)
+            ct_y, ct_sc = pull(tmap(lambda v: v[0], ct_saved))
+            ct_consts = (zeros[0], zeros[1], zeros[2], ct_sc)
+            ct_acc = tmap(
+                jnp.zeros_like, jax.eval_shape(lambda: block(0, (t0, y0), consts, ts, rec_b, n)[1])
+            )
+            ct_y0 = tmap(jnp.zeros_like, y0)
+        else:
+            # save times at (or before) t0 hold the initial state's values
+            at0 = ts <= t0
+
+            def initial(y, s):
+                v = save(t0, y, *s)
+                return tmap(
+                    lambda x: jnp.where(jnp.reshape(at0, at0.shape + (1,) * x.ndim), x[None], 0), v
+                )
+
+            _, pull = jax.vjp(initial, y0, sc)
+            ct_y0, ct_sc = pull(ct_saved)
+            ct_consts = (zeros[0], zeros[1], zeros[2], ct_sc)
+            ct_y = tmap(jnp.zeros_like, y0)
+            ct_acc = ct_saved
+
+        def backward_block(c):
+            bi, ct_carry, ct_consts = c
+            carry = (starts[0][bi], tmap(lambda b: b[bi], starts[1]))
+            ct_tb = jax.lax.dynamic_slice_in_dim(ct_tbs, bi * BLOCK, BLOCK)
+            _, pull = jax.vjp(lambda cr, k: block(bi, cr, k, ts, rec_b, n), carry, consts)
+            d_carry, d_consts = pull((ct_carry, ct_acc, ct_tb))
+            return bi - 1, d_carry, add(ct_consts, d_consts)
+
+        ct_carry0 = (jnp.zeros_like(t0), ct_y)
+        _, (_, d_y0), ct_consts = jax.lax.while_loop(
+            lambda c: c[0] >= 0, backward_block, (n_blocks - 1, ct_carry0, ct_consts)
+        )
         z = jnp.zeros_like
-        return z(t0), z(t1), z(dt0), z(ts), ct_y0, ct_consts
+        return z(t0), z(t1), z(dt0), z(ts), add(ct_y0, d_y0), ct_consts
 
     core.defvjp(core_fwd, core_bwd)
     return core
