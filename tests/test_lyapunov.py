@@ -13,7 +13,7 @@ import pytest
 import jaxdyn
 from jaxdyn.analysis.lyapunov import divergence, largest_lyapunov, lyapunov_spectrum
 from jaxdyn.core import ClassicRK4
-from jaxdyn.systems import GaussMap, Lorenz, RechargeOscillator
+from jaxdyn.systems import GaussMap, Lorenz, RechargeOscillator, Sync1D
 
 FIXED = dict(solver=ClassicRK4(), adaptive=False, dt=0.01)
 
@@ -241,3 +241,20 @@ BAD = [
 def test_bad_input(call, err, match):
     with pytest.raises(err, match=match):
         call()
+
+
+def test_a_system_whose_initial_state_needs_a_key_takes_an_explicit_y0():
+    """A columnar ring draws its frequencies from the key; given y0 (and that key) the
+    spectrum of a nearly flat locked ring is that of its linearisation, the coupling
+    Laplacian: -K (2 - 2 cos(2πk/L)) for k = 1..L-1 (-2, -4, -2 for L = 4), plus L
+    neutral frequency directions and the neutral uniform phase shift (whose finite-time
+    estimates decay like log(t)/t)."""
+    L = 4
+    ring = Sync1D(L=L, K=1.0, sigma=0.1, randomness="columnar")
+    key = jax.random.PRNGKey(0)
+    lam = lyapunov_spectrum(
+        ring, 40.0, y0=ring.initial_state(key), key=key, transient=20.0, rtol=1e-9, atol=1e-9
+    )
+    lam = np.sort(np.asarray(lam))
+    np.testing.assert_allclose(lam[: L - 1], [-4.0, -2.0, -2.0], rtol=0.02)
+    assert np.all(np.abs(lam[L - 1 :]) < 0.06)

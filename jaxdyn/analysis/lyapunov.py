@@ -118,7 +118,7 @@ class _TangentFlow(AbstractODE):
         return _push(_field(self.system, self.unravel), t_start + s, x, Q, None, user_args)
 
     def initial_state(self, key=None):
-        x, _, _ = _flat_field(self.system, self.system.initial_state(None))
+        x, _, _ = _flat_field(self.system, self.system.initial_state(key))
         return x, generic_frame(x.size, self.k, x.dtype)
 
 
@@ -145,7 +145,7 @@ class _FlowQR(AbstractMap):
         return x1, q, logs + lg
 
     def initial_state(self, key=None):
-        x, Q = self.tangent.initial_state()
+        x, Q = self.tangent.initial_state(key)
         return x, Q, jnp.zeros(Q.shape[1], x.dtype)
 
 
@@ -170,7 +170,7 @@ class _MapQR(AbstractMap):
         return x1, q, logs + lg
 
     def initial_state(self, key=None):
-        x, _, _ = _flat_field(self.system, self.system.initial_state(None))
+        x, _, _ = _flat_field(self.system, self.system.initial_state(key))
         return x, generic_frame(x.size, self.k, x.dtype), jnp.zeros(self.k, x.dtype)
 
 
@@ -185,7 +185,7 @@ class _Pair(AbstractODE):
         return jax.vmap(lambda z: field(t, z, None, args))(y)
 
     def initial_state(self, key=None):
-        x, _, _ = _flat_field(self.system, self.system.initial_state(None))
+        x, _, _ = _flat_field(self.system, self.system.initial_state(key))
         return jnp.stack([x, x])
 
 
@@ -233,7 +233,7 @@ class _PairMap(AbstractMap):
         return ends[0], d, logs + jnp.log(jnp.maximum(norm, eps) / self.delta)
 
     def initial_state(self, key=None):
-        x, _, _ = _flat_field(self.system, self.system.initial_state(None))
+        x, _, _ = _flat_field(self.system, self.system.initial_state(key))
         return x, generic_frame(x.size, 1, x.dtype)[:, 0], jnp.zeros((), x.dtype)
 
 
