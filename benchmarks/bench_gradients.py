@@ -8,8 +8,8 @@ by every applicable adjoint, in one run:
   mean phase): jaxdyn's scan (plain reverse-mode autodiff through ``lax.scan``) against the
   same solve through ``diffeqsolve`` with diffrax's ``RecursiveCheckpointAdjoint``;
 * **adaptive sync1d** (L = 64, Tsit5 at rtol = 1e-6, t = 30, loss on log W² at 12 times,
-  8 realisations vmapped): jaxdyn's default (diffrax's ``RecursiveCheckpointAdjoint``,
-  since the replay's record proved costly) against the record-and-replay adjoint and
+  8 realisations vmapped): jaxdyn's default (diffrax's ``RecursiveCheckpointAdjoint``)
+  against the record-and-replay adjoint (``adjoint="replay"``) and
   ``BacksolveAdjoint`` (continuous adjoint; on the state, since diffrax's backsolve does
   not take ``SaveAt(fn=...)``);
 * **LangevinFlow step** (the paper-8 model's ELBO on a batch: a GRU encoder, the latent
@@ -204,6 +204,22 @@ def main():
                 higher_is_better=False,
             )
         )
+        if "replay" in times:
+            goals.append(
+                _common.goal(
+                    f"{title}: replay gradient / forward",
+                    times["replay"] / t_fwd,
+                    3.0,
+                    higher_is_better=False,
+                )
+            )
+            goals.append(
+                _common.goal(
+                    f"{title}: checkpoint gradient / replay gradient",
+                    times[ref_name] / times["replay"],
+                    3.0,
+                )
+            )
         if "checkpoint" in times and ref_name != "checkpoint":
             goals.append(
                 _common.goal(
