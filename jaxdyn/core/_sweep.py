@@ -225,8 +225,9 @@ def _build_runner(fn, names, static, devices, mode, group: int, use_shard_map: b
     With several devices the vmapped member runs under ``shard_map``: each device solves
     its own members, so a batched-inside solve shares its step size among one device's
     members only and no device waits on another's error norm at every step
-    (``use_shard_map=False`` lets XLA partition a plain ``jit`` instead; ``benchmarks/bench_devices.py``
-    compares the two). The batching ``mode`` is fixed when the chunk is traced.
+    (``use_shard_map=False`` lets XLA partition a plain ``jit`` instead;
+    ``benchmarks/bench_devices.py`` compares the two: within noise on 2 CPU cores). The
+    batching ``mode`` is fixed when the chunk is traced.
     """
     dtype = jnp.result_type(float)
     where = lambda s: [getattr(s, n) for n in names]
