@@ -227,3 +227,29 @@ def test_config_validation_in_python():
         rates=(1.0, 2.0), mode="max"
     )
     assert ToyConfig().hash() == ToyConfig().hash() != ToyConfig(n=5).hash()
+
+
+def test_cli_solves_are_cacheable_executables(monkeypatch):
+    """JAX never writes an executable holding a host callback to the persistent cache;
+    diffrax's input checks are such callbacks unless equinox's errors are in "nan" mode,
+    which the CLI selects (so a second ``jaxdyn run`` of an adaptive ODE sweep compiles
+    nothing)."""
+    import equinox._errors as eqx_errors
+
+    from jaxdyn.cli import _cacheable_errors
+    from jaxdyn.systems import Sync1D
+
+    def callbacks(L):
+        ring = Sync1D(L=L, randomness="columnar")
+        f = lambda k: jaxdyn.simulate(ring, 1.0, key=k, ts=np.linspace(0.5, 1.0, 2)).ys
+        return str(jax.make_jaxpr(f)(jax.random.PRNGKey(0))).count("callback")
+
+    monkeypatch.delenv("EQX_ON_ERROR", raising=False)
+    monkeypatch.setattr(eqx_errors, "EQX_ON_ERROR", "raise")
+    assert callbacks(4) > 0
+    _cacheable_errors()
+    assert eqx_errors.EQX_ON_ERROR == "nan"
+    jax.clear_caches()  # equinox's check is a jit that resolves the mode when traced
+    assert callbacks(4) == 0
+    monkeypatch.undo()
+    jax.clear_caches()
