@@ -205,6 +205,8 @@ def test_bad_batch_arguments_are_named():
         simulate(OU(), 1.0, key=jax.random.PRNGKey(0), increments="uniform")
     with pytest.raises(ValueError, match="adjoint must be 'replay'"):
         simulate(Lorenz(), 1.0, adjoint="backsolve")
+    with pytest.raises(ValueError, match="explicit Runge-Kutta solver"):
+        simulate(Lorenz(), 1.0, adjoint="replay", solver=dfx.Kvaerno3())
 
 
 def _loss(rho, adjoint):

@@ -110,11 +110,12 @@ def integrate_diffrax(
             at most 512 KiB of states (every c-th state, the rest recomputed).
         adjoint: how reverse mode differentiates an adaptive solve. ``None`` (the
             default): ``diffeqsolve`` with ``diffrax.RecursiveCheckpointAdjoint()``.
-            ``"replay"``: jaxdyn's own loop, recording the accepted steps and replaying
-            them backwards (:mod:`jaxdyn.core.integrators._replay`); the same gradient
-            (the discretised solution's, steps held fixed) for about 2.5x less than the
-            checkpointed adjoint on the adaptive sync1d loss (docs/benchmarks.md §4),
-            with the forward solve of our own loop (see below). Any other
+            ``"replay"`` (explicit Runge-Kutta solvers): jaxdyn's own loop, recording
+            the accepted steps and replaying them backwards
+            (:mod:`jaxdyn.core.integrators._replay`); the same gradient (the discretised
+            solution's, steps held fixed) for 1.6-2.3x less than the checkpointed
+            adjoint on the adaptive sync1d loss (docs/benchmarks.md §4), with the
+            forward solve of our own loop (see below). Any other
             diffrax adjoint routes the solve through ``diffeqsolve``. Fixed-step
             solves are scans, differentiated directly; given a diffrax adjoint they go
             through ``diffeqsolve`` instead (an SDE then on a Brownian tree, a different
@@ -189,6 +190,12 @@ def integrate_diffrax(
     # forward is our own loop, slower than diffeqsolve on small rolled rings (L = 3..8,
     # docs/benchmarks.md §1), although its gradient is now cheaper (§4).
     if own_loop and replay:
+        if not is_unrollable(solver):
+            raise ValueError(
+                "adjoint='replay' needs an explicit Runge-Kutta solver (Tsit5, Dopri5, "
+                f"Bosh3, ...), got {type(solver).__name__}; use adjoint=None (diffrax's "
+                "checkpointed adjoint) for implicit solvers"
+            )
         return replay_solve(
             system.drift,
             solver,

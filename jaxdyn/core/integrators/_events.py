@@ -583,9 +583,9 @@ def _exact_core(spec: _Spec, f, cond, reset, save):
             _, pull = jax.vjp(lambda y, s: save(t_end, y, *s), y_end, sc)
             ct_y, ct_sc = pull(tmap(lambda v: v[0], ct_saved))
             ct_consts = (zeros[0], zeros[1], zeros[2], ct_sc)
-            ct_acc = tmap(
-                jnp.zeros_like, jax.eval_shape(lambda: block(0, (t0, y0), consts, ts, rec_b, n)[1])
-            )
+            # the blocks save nothing (their accumulator stays zero)
+            out_shape = jax.eval_shape(lambda y: save(t0, y, *sc), y0)
+            ct_acc = tmap(lambda s: jnp.zeros(ts.shape + s.shape, s.dtype), out_shape)
             ct_y0 = tmap(jnp.zeros_like, y0)
         else:
             # save times at (or before) t0 hold the initial state's values

@@ -1,8 +1,8 @@
 """Adaptive ODE solves, differentiable by record and replay.
 
-The forward solve is jaxdyn's own adaptive loop (:func:`._erk.adaptive_solve`: unrolled
-explicit Runge-Kutta stages, diffrax's PID controller), or ``diffeqsolve`` for solvers
-that are not explicit Runge-Kutta. Under reverse mode the solve records its accepted
+The forward solve is jaxdyn's own adaptive loop (:func:`._erk.adaptive_solve`: explicit
+Runge-Kutta stages from the solver's Butcher tableau, diffrax's PID controller; implicit
+solvers are refused). Under reverse mode the solve records its accepted
 steps (end times and states) and the gradient is computed by *replaying* them
 backwards: for the accepted steps k = n-1, ..., 0 it takes the vector-Jacobian product
 of the step map (and of the dense interpolation at the save times inside the step),
@@ -40,8 +40,8 @@ import equinox.internal as eqxi
 import jax
 import jax.numpy as jnp
 
-from .._trajectory import STATUS_FAILED, STATUS_MAX_STEPS, Trajectory, finite_status
-from ._erk import adaptive_solve, erk_step, is_unrollable
+from .._trajectory import Trajectory
+from ._erk import adaptive_solve, erk_step
 
 #: default record length (accepted steps) of an ``adjoint="replay"`` solve
 REPLAY_MAX_STEPS = 100_000
@@ -79,53 +79,26 @@ def replay_solve(
 
 
 def _make_core(vf, sv, solver, controller, end_only, max_steps, state_bytes):
-    own = is_unrollable(solver)
-    # diffeqsolve records every state (SaveAt(steps=True)); our own loop checkpoints
     states = max(2, RECORD_BYTES // max(state_bytes, 1))
-    every = -(-max_steps // states) if own else 1
+    every = -(-max_steps // states)
     tmap = jax.tree_util.tree_map
 
-    def term(vc):
-        return dfx.ODETerm(lambda t, y, a: vf(t, y, *vc))
-
     def forward(t0, t1, dt0, ts, y0, vc, sc, record):
-        if own:
-            saved, code, n, rec = adaptive_solve(
-                solver,
-                lambda t, y: vf(t, y, *vc),
-                lambda t, y: sv(t, y, *sc),
-                controller,
-                t0,
-                t1,
-                dt0,
-                y0,
-                ts,
-                end_only=end_only,
-                max_steps=max_steps,
-                record_every=every if record else 0,
-            )
-            return (saved, code, n), rec
-        fn = lambda t, y, a: sv(t, y, *sc)
-        first = dfx.SubSaveAt(t1=True, fn=fn) if end_only else dfx.SubSaveAt(ts=ts, fn=fn)
-        subs = [first, dfx.SubSaveAt(steps=True), dfx.SubSaveAt(t1=True)] if record else [first]
-        sol = dfx.diffeqsolve(
-            term(vc),
+        saved, code, n, rec = adaptive_solve(
             solver,
+            lambda t, y: vf(t, y, *vc),
+            lambda t, y: sv(t, y, *sc),
+            controller,
             t0,
             t1,
             dt0,
             y0,
-            saveat=dfx.SaveAt(subs=subs),
-            stepsize_controller=controller,
+            ts,
+            end_only=end_only,
             max_steps=max_steps,
-            throw=False,
+            record_every=every if record else 0,
         )
-        saved = sol.ys[0]
-        n = jnp.asarray(sol.stats["num_accepted_steps"])
-        code = jnp.where(sol.result == dfx.RESULTS.successful, finite_status(saved), STATUS_FAILED)
-        code = jnp.where(sol.result == dfx.RESULTS.max_steps_reached, STATUS_MAX_STEPS, code)
-        rec = (sol.ts[1], sol.ys[1], tmap(lambda v: v[0], sol.ys[2])) if record else None
-        return (saved, code.astype(jnp.int32), n), rec
+        return (saved, code, n), rec
 
     @jax.custom_vjp
     def core(t0, t1, dt0, ts, y0, vc, sc):
@@ -154,12 +127,8 @@ def _make_core(vf, sv, solver, controller, end_only, max_steps, state_bytes):
         def step(k, y, vc):
             ta = jnp.where(k == 0, t0, step_ends[jnp.maximum(k - 1, 0)])
             tb = step_ends[k]
-            if own:
-                f = lambda t, yy: vf(t, yy, *vc)
-                y1, _, dense, _ = erk_step(solver, f, ta, tb, y, f(ta, y))
-            else:
-                state = solver.init(term(vc), ta, tb, y, None)
-                y1, _, dense, _, _ = solver.step(term(vc), ta, tb, y, None, state, False)
+            f = lambda t, yy: vf(t, yy, *vc)
+            y1, _, dense, _ = erk_step(solver, f, ta, tb, y, f(ta, y))
             return y1, ta, tb, dense
 
         def step_map(k, y, vc, sc):
